@@ -1,0 +1,102 @@
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <map>
+#include <string>
+
+#include "array_checks.h"
+#include "bindings.h"
+#include "ilrs/planning/grid_a_star.h"
+#include "ilrs/planning/planner_errors.h"
+
+namespace ilrs::bindings {
+
+using planning::CancelToken;
+using planning::PlanningFailure;
+using planning::PlanningFailureKind;
+
+namespace {
+
+constexpr PlanningFailureKind kAllFailures[] = {
+    PlanningFailureKind::kStartOutsideMap, PlanningFailureKind::kGoalOutsideMap,
+    PlanningFailureKind::kStartOccupied,   PlanningFailureKind::kGoalOccupied,
+    PlanningFailureKind::kNoPathFound,     PlanningFailureKind::kTimedOut,
+    PlanningFailureKind::kCancelled,
+};
+
+planning::MoveCostModel CostModelFromName(const std::string& name) {
+  if (name == "geometric") return planning::MoveCostModel::kGeometric;
+  if (name == "entered_cell") return planning::MoveCostModel::kEnteredCell;
+  throw py::value_error("cost_model must be 'geometric' or 'entered_cell', got '" + name + "'");
+}
+
+}  // namespace
+
+void DeclarePlanning(py::module_& m) {
+  // One Python exception class per failure kind, all deriving from PlanningError; each
+  // instance carries `.cell` = (row, col) of the cell concerned.
+  static py::exception<PlanningFailure> base(m, "PlanningError", PyExc_RuntimeError);
+  for (PlanningFailureKind kind : kAllFailures) {
+    const char* name = planning::FailureName(kind);
+    m.attr(name) = py::reinterpret_steal<py::object>(
+        PyErr_NewException((std::string("ilrs_auto._core.") + name).c_str(), base.ptr(),
+                           nullptr));
+  }
+  py::register_exception_translator([](std::exception_ptr thrown) {
+    try {
+      if (thrown) std::rethrow_exception(thrown);
+    } catch (const PlanningFailure& failure) {
+      py::module_ core = py::module_::import("ilrs_auto._core");
+      py::object type = core.attr(planning::FailureName(failure.kind()));
+      py::object instance = type(failure.what());
+      instance.attr("cell") = py::make_tuple(failure.cell().row, failure.cell().col);
+      PyErr_SetObject(type.ptr(), instance.ptr());
+    }
+  });
+  py::class_<CancelToken>(m, "CancelToken");
+}
+
+void DefinePlanning(py::module_& m) {
+  static_cast<py::class_<CancelToken>>(m.attr("CancelToken"))
+      .def(py::init<>())
+      .def("cancel", &CancelToken::Cancel)
+      .def("reset", &CancelToken::Reset)
+      .def_property_readonly("cancelled", &CancelToken::cancelled);
+
+  // Returns (cells (N, 2) int32 as (row, col), cost, expansions, elapsed_s). The GIL is
+  // released while searching; the costmap must not be written by another thread meanwhile.
+  m.def(
+      "plan_grid_astar",
+      [](const CArray<float>& costmap, std::pair<int, int> start, std::pair<int, int> goal,
+         double timeout_s, const CancelToken* cancel, const std::string& cost_model,
+         float unknown_cost) {
+        const GridView<const float> map = ConstGrid(costmap, "costmap");
+        planning::PlanRequest request;
+        request.start = {start.first, start.second};
+        request.goal = {goal.first, goal.second};
+        request.timeout_s = timeout_s;
+        request.cancel = cancel;
+        planning::GridAStarOptions options;
+        options.cost_model = CostModelFromName(cost_model);
+        options.unknown_cost = unknown_cost;
+        planning::GridPath path;
+        {
+          py::gil_scoped_release release;
+          path = planning::PlanGridAStar(map, request, options);
+        }
+        py::array_t<std::int32_t> cells(
+            {static_cast<py::ssize_t>(path.cells.size()), static_cast<py::ssize_t>(2)});
+        auto out = cells.mutable_unchecked<2>();
+        for (std::size_t i = 0; i < path.cells.size(); ++i) {
+          out(i, 0) = path.cells[i].row;
+          out(i, 1) = path.cells[i].col;
+        }
+        return py::make_tuple(cells, path.cost, path.stats.expansions, path.stats.elapsed_s);
+      },
+      py::arg("costmap"), py::arg("start"), py::arg("goal"), py::arg("timeout_s") = 0.0,
+      py::arg("cancel") = nullptr, py::arg("cost_model") = "geometric",
+      py::arg("unknown_cost") = std::numeric_limits<float>::infinity());
+}
+
+}  // namespace ilrs::bindings

@@ -1,0 +1,89 @@
+// A 2.5D elevation map with per-cell height variance, fused from 3D points.
+//
+// Frame: the map frame of core/grid.h (x east, y north, z up, metres), cell (row, col) covering
+// [col, col+1) x [row, row+1) * resolution_m. Unknown cells have NaN height and +inf variance.
+//
+// Fusion of one frame of points: points are binned per cell and the highest point of each cell
+// in the frame is the measurement (so a rock top is never averaged with the ground beside it in
+// the same frame). Its variance grows with the range from the sensor,
+//   sigma_m = noise_floor_m + noise_per_range2 * range_m^2,
+// and it is fused into the cell by a scalar Kalman update:
+//   h <- (v*z + r*h) / (v + r),  v <- v*r / (v + r).
+// `max_height_m` keeps the highest height ever measured in a cell.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "ilrs/core/grid.h"
+
+namespace ilrs::perception {
+
+struct FusionParams {
+  double noise_floor_m = 0.005;
+  double noise_per_range2 = 0.0004;  // 1/m
+  double min_variance_m2 = 1e-6;     // a cell never becomes infinitely certain
+
+  void Validate() const;  // throws std::invalid_argument naming the field
+};
+
+class ElevationMap {
+ public:
+  ElevationMap(int rows, int cols, double resolution_m);
+
+  int rows() const { return rows_; }
+  int cols() const { return cols_; }
+  double resolution_m() const { return resolution_m_; }
+
+  // Starts every cell from a prior (e.g. an orbital DEM): heights (rows x cols, NaN allowed
+  // for unknown) with one variance for all known cells.
+  void SetPrior(GridView<const float> heights_m, double variance_m2);
+
+  // Fuses `count` points (x, y, z rows of `xyz`, map frame) seen from `sensor_xyz`.
+  // Points outside the map or not finite are skipped. Returns the region of cells changed.
+  Region FusePoints(const float* xyz, std::size_t count, const double sensor_xyz[3],
+                    const FusionParams& params);
+
+  // Views of the layers; valid as long as this map lives (the storage never reallocates).
+  GridView<const float> height_m() const { return {height_m_.data(), rows_, cols_}; }
+  GridView<const float> variance_m2() const { return {variance_m2_.data(), rows_, cols_}; }
+  GridView<const float> max_height_m() const { return {max_height_m_.data(), rows_, cols_}; }
+
+ private:
+  int rows_;
+  int cols_;
+  double resolution_m_;
+  std::vector<float> height_m_;
+  std::vector<float> variance_m2_;
+  std::vector<float> max_height_m_;
+  std::vector<float> frame_max_;      // scratch: highest point per cell in this frame
+  std::vector<float> frame_range_m_;  // scratch: range of that point
+};
+
+// Pinhole camera in the OpenCV convention: x right, y down, z forward (optical axis); pixel
+// (u, v) has its centre at image coordinates (u, v), so a centred principal point is
+// ((width_px - 1) / 2, (height_px - 1) / 2).
+struct PinholeIntrinsics {
+  int width_px = 0;
+  int height_px = 0;
+  double fx = 0.0;
+  double fy = 0.0;
+  double cx = 0.0;
+  double cy = 0.0;
+
+  void Validate() const;  // throws std::invalid_argument naming the field
+};
+
+// Camera pose in the map frame: position and camera-to-map rotation (row-major 3x3).
+struct CameraPose {
+  double position_m[3] = {0.0, 0.0, 0.0};
+  double rotation[9] = {1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0};
+};
+
+// Back-projects a depth image (height_px x width_px, metres along the optical axis; NaN or
+// <= 0 means no return) into map-frame points. Returns the number of points written to
+// `xyz_out`, which must hold width_px * height_px * 3 floats.
+std::size_t DepthToPoints(GridView<const float> depth_m, const PinholeIntrinsics& intrinsics,
+                          const CameraPose& pose, float* xyz_out);
+
+}  // namespace ilrs::perception

@@ -1,0 +1,43 @@
+// Hazard layers of a 2.5D elevation grid: slope, roughness and step height.
+//
+// For each cell, a plane z = a*x + b*y + c is fitted by least squares to the known heights
+// in a square window of half-width `plane_window_radius_m` (clipped at the map edge):
+//   slope_deg   = atan(|(a, b)|) in degrees,
+//   roughness_m = RMS of the residuals to that plane,
+// and over a window of half-width `step_window_radius_m`:
+//   step_m      = max height - min height.
+// Unknown heights are NaN. A cell whose plane window has fewer than `min_known_fraction` of
+// its in-map cells known, or whose own height is unknown, gets NaN in every layer ("unknown", never
+// "flat"). Cost: O(cells in region x window cells).
+#pragma once
+
+#include "ilrs/core/grid.h"
+
+namespace ilrs::perception {
+
+struct HazardParams {
+  double resolution_m = 1.0;           // grid spacing, metres per cell
+  double plane_window_radius_m = 1.0;  // half-width of the slope/roughness window
+  double step_window_radius_m = 1.0;   // half-width of the step window
+  double min_known_fraction = 0.5;     // of the plane window, for a cell to be assessed
+
+  // Half-widths in cells (at least 1).
+  int plane_radius_cells() const;
+  int step_radius_cells() const;
+  // Throws std::invalid_argument naming the field if a value is out of range.
+  void Validate() const;
+};
+
+// Output layers, each a view of rows x cols float cells owned by the caller.
+struct HazardLayerViews {
+  GridView<float> slope_deg;
+  GridView<float> roughness_m;
+  GridView<float> step_m;
+};
+
+// Recomputes the layers over `region` (clipped to the grid) from `elevation_m`; cells outside
+// the region are left untouched. All views must have the elevation's shape.
+void ComputeHazardLayers(GridView<const float> elevation_m, const HazardParams& params,
+                         Region region, const HazardLayerViews& out);
+
+}  // namespace ilrs::perception

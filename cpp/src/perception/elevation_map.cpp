@@ -1,0 +1,147 @@
+#include "ilrs/perception/elevation_map.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace ilrs::perception {
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+}  // namespace
+
+void FusionParams::Validate() const {
+  ILRS_THROW_IF_NOT(std::isfinite(noise_floor_m) && noise_floor_m > 0.0,
+                    "FusionParams.noise_floor_m must be > 0, got " + std::to_string(noise_floor_m));
+  ILRS_THROW_IF_NOT(std::isfinite(noise_per_range2) && noise_per_range2 >= 0.0,
+                    "FusionParams.noise_per_range2 must be >= 0, got " +
+                        std::to_string(noise_per_range2));
+  ILRS_THROW_IF_NOT(std::isfinite(min_variance_m2) && min_variance_m2 > 0.0,
+                    "FusionParams.min_variance_m2 must be > 0, got " +
+                        std::to_string(min_variance_m2));
+}
+
+void PinholeIntrinsics::Validate() const {
+  ILRS_THROW_IF_NOT(width_px > 0 && height_px > 0,
+                    "PinholeIntrinsics: image size must be positive, got " +
+                        std::to_string(width_px) + " x " + std::to_string(height_px));
+  ILRS_THROW_IF_NOT(std::isfinite(fx) && fx > 0.0 && std::isfinite(fy) && fy > 0.0,
+                    "PinholeIntrinsics: focal lengths must be > 0, got fx=" + std::to_string(fx) +
+                        " fy=" + std::to_string(fy));
+  ILRS_THROW_IF_NOT(std::isfinite(cx) && std::isfinite(cy),
+                    "PinholeIntrinsics: principal point must be finite");
+}
+
+ElevationMap::ElevationMap(int rows, int cols, double resolution_m)
+    : rows_(rows), cols_(cols), resolution_m_(resolution_m) {
+  ILRS_THROW_IF_NOT(rows > 0 && cols > 0, "ElevationMap: shape must be positive, got (" +
+                                              std::to_string(rows) + ", " +
+                                              std::to_string(cols) + ")");
+  ILRS_THROW_IF_NOT(std::isfinite(resolution_m) && resolution_m > 0.0,
+                    "ElevationMap: resolution_m must be > 0, got " + std::to_string(resolution_m));
+  const std::size_t n = static_cast<std::size_t>(rows) * cols;
+  height_m_.assign(n, kNaN);
+  variance_m2_.assign(n, kInf);
+  max_height_m_.assign(n, kNaN);
+  frame_max_.assign(n, kNaN);
+  frame_range_m_.assign(n, 0.0f);
+}
+
+void ElevationMap::SetPrior(GridView<const float> heights_m, double variance_m2) {
+  ILRS_THROW_IF_NOT(heights_m.rows() == rows_ && heights_m.cols() == cols_,
+                    "ElevationMap.SetPrior: heights shape (" + std::to_string(heights_m.rows()) +
+                        ", " + std::to_string(heights_m.cols()) + ") differs from map shape (" +
+                        std::to_string(rows_) + ", " + std::to_string(cols_) + ")");
+  ILRS_THROW_IF_NOT(std::isfinite(variance_m2) && variance_m2 > 0.0,
+                    "ElevationMap.SetPrior: variance_m2 must be > 0, got " +
+                        std::to_string(variance_m2));
+  for (std::size_t i = 0; i < height_m_.size(); ++i) {
+    const float h = heights_m.data()[i];
+    const bool known = std::isfinite(h);
+    height_m_[i] = known ? h : kNaN;
+    variance_m2_[i] = known ? static_cast<float>(variance_m2) : kInf;
+    max_height_m_[i] = known ? h : kNaN;
+  }
+}
+
+Region ElevationMap::FusePoints(const float* xyz, std::size_t count, const double sensor_xyz[3],
+                                const FusionParams& params) {
+  params.Validate();
+  ILRS_THROW_IF_NOT(xyz != nullptr || count == 0, "ElevationMap.FusePoints: null points");
+
+  // Bin: the highest point of this frame in each cell, and its range.
+  Region touched;
+  for (std::size_t i = 0; i < count; ++i) {
+    const float x = xyz[3 * i], y = xyz[3 * i + 1], z = xyz[3 * i + 2];
+    if (!std::isfinite(x) || !std::isfinite(y) || !std::isfinite(z)) continue;
+    const double col_f = std::floor(x / resolution_m_), row_f = std::floor(y / resolution_m_);
+    if (col_f < 0 || row_f < 0 || col_f >= cols_ || row_f >= rows_) continue;
+    const int row = static_cast<int>(row_f), col = static_cast<int>(col_f);
+    const std::size_t k = static_cast<std::size_t>(row) * cols_ + col;
+    if (std::isnan(frame_max_[k]) || z > frame_max_[k]) {
+      frame_max_[k] = z;
+      frame_range_m_[k] = static_cast<float>(
+          std::sqrt((x - sensor_xyz[0]) * (x - sensor_xyz[0]) +
+                    (y - sensor_xyz[1]) * (y - sensor_xyz[1]) +
+                    (z - sensor_xyz[2]) * (z - sensor_xyz[2])));
+    }
+    touched = touched.United({row, col, row + 1, col + 1});
+  }
+
+  // Fuse each binned measurement, and clear the scratch bins for the next frame.
+  for (int r = touched.row_begin; r < touched.row_end; ++r) {
+    for (int c = touched.col_begin; c < touched.col_end; ++c) {
+      const std::size_t k = static_cast<std::size_t>(r) * cols_ + c;
+      const float z = frame_max_[k];
+      if (std::isnan(z)) continue;
+      const double sigma = params.noise_floor_m +
+                           params.noise_per_range2 * frame_range_m_[k] * frame_range_m_[k];
+      const double meas_var = sigma * sigma;
+      const double prior_var = variance_m2_[k];
+      if (std::isinf(prior_var) || std::isnan(height_m_[k])) {
+        height_m_[k] = z;
+        variance_m2_[k] = static_cast<float>(std::max(meas_var, params.min_variance_m2));
+      } else {
+        height_m_[k] = static_cast<float>((prior_var * z + meas_var * height_m_[k]) /
+                                          (prior_var + meas_var));
+        variance_m2_[k] = static_cast<float>(
+            std::max(prior_var * meas_var / (prior_var + meas_var), params.min_variance_m2));
+      }
+      max_height_m_[k] = std::isnan(max_height_m_[k]) ? z : std::max(max_height_m_[k], z);
+      frame_max_[k] = kNaN;
+    }
+  }
+  return touched;
+}
+
+std::size_t DepthToPoints(GridView<const float> depth_m, const PinholeIntrinsics& intrinsics,
+                          const CameraPose& pose, float* xyz_out) {
+  intrinsics.Validate();
+  ILRS_THROW_IF_NOT(depth_m.rows() == intrinsics.height_px && depth_m.cols() == intrinsics.width_px,
+                    "DepthToPoints: depth image is " + std::to_string(depth_m.rows()) + " x " +
+                        std::to_string(depth_m.cols()) + " but the intrinsics say " +
+                        std::to_string(intrinsics.height_px) + " x " +
+                        std::to_string(intrinsics.width_px));
+  const double* R = pose.rotation;
+  const double* t = pose.position_m;
+  std::size_t n = 0;
+  for (int v = 0; v < depth_m.rows(); ++v) {
+    for (int u = 0; u < depth_m.cols(); ++u) {
+      const float d = depth_m(v, u);
+      if (!(d > 0.0f) || !std::isfinite(d)) continue;
+      const double xc = (u - intrinsics.cx) / intrinsics.fx * d;
+      const double yc = (v - intrinsics.cy) / intrinsics.fy * d;
+      const double zc = d;
+      xyz_out[3 * n] = static_cast<float>(R[0] * xc + R[1] * yc + R[2] * zc + t[0]);
+      xyz_out[3 * n + 1] = static_cast<float>(R[3] * xc + R[4] * yc + R[5] * zc + t[1]);
+      xyz_out[3 * n + 2] = static_cast<float>(R[6] * xc + R[7] * yc + R[8] * zc + t[2]);
+      ++n;
+    }
+  }
+  return n;
+}
+
+}  // namespace ilrs::perception

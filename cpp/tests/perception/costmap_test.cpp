@@ -1,0 +1,51 @@
+#include "ilrs/perception/costmap.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace ilrs::perception {
+namespace {
+
+float CostOf(float slope, float rough, float step, const CostmapParams& p = {}) {
+  float cost = -1.0f;
+  ComputeCostmap({&slope, 1, 1}, {&rough, 1, 1}, {&step, 1, 1}, p, Region::Whole(1, 1),
+                 {&cost, 1, 1});
+  return cost;
+}
+
+TEST(Costmap, FlatSmoothGroundCostsOne) { EXPECT_FLOAT_EQ(CostOf(0, 0, 0), 1.0f); }
+
+TEST(Costmap, CostGrowsLinearlyWithEachLayer) {
+  CostmapParams p;
+  EXPECT_FLOAT_EQ(CostOf(10, 0, 0, p), 1.0f + p.slope_weight * 0.5f);
+  EXPECT_FLOAT_EQ(CostOf(0, 0.04f, 0, p), 1.0f + p.roughness_weight * 0.5f);
+  EXPECT_FLOAT_EQ(CostOf(0, 0, 0.125f, p), 1.0f + p.step_weight * 0.5f);
+}
+
+TEST(Costmap, AtOrBeyondAnyLimitIsLethal) {
+  CostmapParams p;
+  EXPECT_EQ(CostOf(p.max_slope_deg, 0, 0, p), kLethalCost);
+  EXPECT_EQ(CostOf(0, p.max_roughness_m * 2, 0, p), kLethalCost);
+  EXPECT_EQ(CostOf(0, 0, p.max_step_m, p), kLethalCost);
+}
+
+TEST(Costmap, UnknownLayerMakesUnknownCost) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_TRUE(std::isnan(CostOf(nan, 0, 0)));
+  EXPECT_TRUE(std::isnan(CostOf(0, 0, nan)));
+}
+
+TEST(Costmap, RejectsBadParameters) {
+  CostmapParams p;
+  p.max_step_m = -1;
+  EXPECT_THROW(CostOf(0, 0, 0, p), std::invalid_argument);
+  p = {};
+  p.max_slope_deg = 90;
+  EXPECT_THROW(CostOf(0, 0, 0, p), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace ilrs::perception

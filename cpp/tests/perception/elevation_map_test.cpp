@@ -1,0 +1,81 @@
+#include "ilrs/perception/elevation_map.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+namespace ilrs::perception {
+namespace {
+
+TEST(ElevationMap, StartsUnknown) {
+  ElevationMap map(3, 4, 0.5);
+  EXPECT_TRUE(std::isnan(map.height_m()(1, 1)));
+  EXPECT_TRUE(std::isinf(map.variance_m2()(1, 1)));
+}
+
+TEST(ElevationMap, KalmanFusesAMeasurementIntoThePrior) {
+  ElevationMap map(4, 4, 1.0);
+  std::vector<float> prior(16, 10.0f);
+  map.SetPrior({prior.data(), 4, 4}, 0.04);
+  FusionParams params;
+  params.noise_floor_m = 0.1;
+  params.noise_per_range2 = 0.0;
+  // Two points in cell (2, 1): only the higher one is the frame's measurement.
+  const float points[] = {1.5f, 2.5f, 11.0f, 1.2f, 2.2f, 9.0f};
+  const double sensor[3] = {1.5, 2.5, 13.0};
+  const Region changed = map.FusePoints(points, 2, sensor, params);
+  EXPECT_EQ(changed.row_begin, 2);
+  EXPECT_EQ(changed.col_begin, 1);
+  EXPECT_EQ(changed.cell_count(), 1);
+  const double p = 0.04, r = 0.01;
+  EXPECT_NEAR(map.height_m()(2, 1), (p * 11.0 + r * 10.0) / (p + r), 1e-5);
+  EXPECT_NEAR(map.variance_m2()(2, 1), p * r / (p + r), 1e-7);
+  EXPECT_FLOAT_EQ(map.max_height_m()(2, 1), 11.0f);
+  EXPECT_FLOAT_EQ(map.height_m()(0, 0), 10.0f);
+}
+
+TEST(ElevationMap, FarPointsAreTrustedLess) {
+  ElevationMap map(1, 40, 1.0);
+  std::vector<float> prior(40, 0.0f);
+  map.SetPrior({prior.data(), 1, 40}, 0.01);
+  const float points[] = {1.5f, 0.5f, 1.0f, 30.5f, 0.5f, 1.0f};
+  const double sensor[3] = {0.5, 0.5, 0.0};
+  map.FusePoints(points, 2, sensor, FusionParams{});
+  EXPECT_GT(map.height_m()(0, 1), map.height_m()(0, 30));
+}
+
+TEST(ElevationMap, SkipsPointsOutsideTheMapAndNonFinite) {
+  ElevationMap map(2, 2, 1.0);
+  const float points[] = {-0.5f, 0.5f, 1.0f, 0.5f, 2.5f, 1.0f, NAN, 0.5f, 1.0f};
+  const double sensor[3] = {0, 0, 0};
+  EXPECT_TRUE(map.FusePoints(points, 3, sensor, FusionParams{}).empty());
+}
+
+TEST(DepthToPoints, BackProjectsThroughThePose) {
+  PinholeIntrinsics k{3, 3, 2.0, 2.0, 1.0, 1.0};
+  std::vector<float> depth(9, NAN);
+  depth[1 * 3 + 1] = 4.0f;  // principal point
+  depth[1 * 3 + 2] = 2.0f;  // one pixel right
+  CameraPose pose;
+  // Camera looking straight down from 10 m: z_cam -> -z_map, x_cam -> x_map, y_cam -> -y_map.
+  const double rot[9] = {1, 0, 0, 0, -1, 0, 0, 0, -1};
+  std::copy(rot, rot + 9, pose.rotation);
+  pose.position_m[2] = 10.0;
+  std::vector<float> xyz(27);
+  ASSERT_EQ(DepthToPoints({depth.data(), 3, 3}, k, pose, xyz.data()), 2u);
+  EXPECT_FLOAT_EQ(xyz[0], 0.0f);
+  EXPECT_FLOAT_EQ(xyz[2], 6.0f);
+  EXPECT_FLOAT_EQ(xyz[3], 1.0f);  // (2 - 1) / 2 * 2 m
+  EXPECT_FLOAT_EQ(xyz[5], 8.0f);
+}
+
+TEST(DepthToPoints, RejectsMismatchedImage) {
+  PinholeIntrinsics k{4, 3, 2.0, 2.0, 1.5, 1.0};
+  std::vector<float> depth(9, 1.0f), xyz(27);
+  EXPECT_THROW(DepthToPoints({depth.data(), 3, 3}, k, CameraPose{}, xyz.data()),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace ilrs::perception
