@@ -115,19 +115,21 @@ void ComputeHazardLayers(GridView<const float> elevation_m, const HazardParams& 
       out.slope_deg(r, c) = static_cast<float>(std::atan(std::hypot(a, b)) * kRadToDeg);
       out.roughness_m(r, c) = static_cast<float>(std::sqrt(sum_sq / n));
 
-      // Step: height range over the step window.
-      float lo = centre, hi = centre;
+      // Step: range of the heights about that plane over the step window, so that a steady
+      // slope is not mistaken for a step.
+      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
       const int s0 = std::max(0, r - sr), s1 = std::min(rows - 1, r + sr);
       const int t0 = std::max(0, c - sr), t1 = std::min(cols - 1, c + sr);
       for (int rr = s0; rr <= s1; ++rr) {
         for (int cc = t0; cc <= t1; ++cc) {
           const float h = elevation_m(rr, cc);
           if (std::isnan(h)) continue;
-          lo = std::min(lo, h);
-          hi = std::max(hi, h);
+          const double residual = (h - centre) - (a * (cc - c) * res + b * (rr - r) * res + d);
+          lo = std::min(lo, residual);
+          hi = std::max(hi, residual);
         }
       }
-      out.step_m(r, c) = hi - lo;
+      out.step_m(r, c) = static_cast<float>(hi - lo);
     }
   }
 }

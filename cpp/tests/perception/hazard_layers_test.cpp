@@ -43,8 +43,8 @@ TEST(HazardLayers, TiltedPlaneHasItsSlopeAndNoRoughness) {
     EXPECT_NEAR(out.slope[i], expected, 1e-3) << "cell " << i;
     EXPECT_NEAR(out.rough[i], 0.0, 1e-4) << "cell " << i;
   }
-  // Step over a 3x3 window in the interior: |gx| + |gy| rise over one cell each way, twice.
-  EXPECT_NEAR(out.step[5 * cols + 5], 2 * 0.5 * (std::abs(gx) + std::abs(gy)), 1e-5);
+  // A steady slope is not a step.
+  EXPECT_NEAR(out.step[5 * cols + 5], 0.0, 1e-5);
 }
 
 TEST(HazardLayers, RockShowsAsStepAndRoughness) {
@@ -54,7 +54,8 @@ TEST(HazardLayers, RockShowsAsStepAndRoughness) {
   Layers out(rows, cols);
   ComputeHazardLayers({z.data(), rows, cols}, Params(), Region::Whole(rows, cols), out.views());
   EXPECT_NEAR(out.step[4 * cols + 4], 0.4f, 1e-5);
-  EXPECT_NEAR(out.step[3 * cols + 3], 0.4f, 1e-5);  // within one cell of the rock
+  // Within one cell of the rock; the rock tilts the fitted plane a little off-centre.
+  EXPECT_NEAR(out.step[3 * cols + 3], 0.4f, 0.02f);
   EXPECT_NEAR(out.step[1 * cols + 1], 0.0f, 1e-6);  // two cells away
   // One 0.4 m outlier among 25 cells: RMS residual of a flat fit is sizeable.
   EXPECT_GT(out.rough[4 * cols + 4], 0.05f);

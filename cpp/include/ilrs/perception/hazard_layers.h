@@ -5,7 +5,8 @@
 //   slope_deg   = atan(|(a, b)|) in degrees,
 //   roughness_m = RMS of the residuals to that plane,
 // and over a window of half-width `step_window_radius_m`:
-//   step_m      = max height - min height.
+//   step_m      = max - min of the heights' residuals to that plane, so a steady slope is
+//                 not a step.
 // Unknown heights are NaN. A cell whose plane window has fewer than `min_known_fraction` of
 // its in-map cells known, or whose own height is unknown, gets NaN in every layer ("unknown", never
 // "flat"). Cost: O(cells in region x window cells).

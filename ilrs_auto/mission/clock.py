@@ -1,0 +1,53 @@
+"""The mission clock: the only source of time in mission logic, so every run replays exactly.
+
+A simulated clock moves only when told to; a real clock follows the monotonic system clock.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+
+class MissionClock(Protocol):
+    @property
+    def now_s(self) -> float: ...
+
+    @property
+    def deterministic(self) -> bool:
+        """True when results may be awaited at fixed mission times (simulation)."""
+        ...
+
+
+class SimClock:
+    def __init__(self, start_s: float = 0.0) -> None:
+        self._now_s = float(start_s)
+
+    @property
+    def now_s(self) -> float:
+        return self._now_s
+
+    @property
+    def deterministic(self) -> bool:
+        return True
+
+    def advance(self, dt_s: float) -> float:
+        if not dt_s > 0.0:
+            raise ValueError(f"dt_s must be > 0, got {dt_s}")
+        self._now_s += dt_s
+        return self._now_s
+
+
+class RealClock:
+    """Seconds since construction, from the monotonic clock (for runs on hardware)."""
+
+    def __init__(self) -> None:
+        self._t0 = time.monotonic()
+
+    @property
+    def now_s(self) -> float:
+        return time.monotonic() - self._t0
+
+    @property
+    def deterministic(self) -> bool:
+        return False

@@ -1,0 +1,277 @@
+"""Rover traverse: drive from the lander to a science target, replanning around what the depth
+sensor reveals.
+
+The behaviour is data: the state list and transition table below, run by ``transitions``'
+HierarchicalMachine (queued, with any exception in a callback leading to FAULT). States start
+work and do not do it: entering PLANNING submits a plan job, entering DRIVING hands the path to
+the drive, leaving either cancels it. :meth:`RoverTraverse.tick` only reads results and fires
+events. Time is the mission clock's.
+
+    IDLE --start--> TRAVERSE[PLANNING --path_ready--> DRIVING <--path_ready-- REPLANNING]
+                    DRIVING --path_blocked--> REPLANNING, DRIVING --goal_reached--> ARRIVED
+    every planning failure, drive_stalled, mission_timeout, an exception --> FAULT
+    FAULT --safed (rover stopped)--> SAFE --resume--> TRAVERSE
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+from transitions import EventData
+from transitions.extensions import HierarchicalMachine
+
+from ilrs_auto.geometry import Cell, GridGeometry
+from ilrs_auto.mission.clock import MissionClock
+from ilrs_auto.mission.events import PLANNING_FAILURE_EVENTS, event_for
+from ilrs_auto.mission.jobs import PlanJob, PlanJobRunner
+from ilrs_auto.planning.base import Plan, PlanRequest
+
+
+class TraverseState(str, Enum):
+    IDLE = "idle"
+    PLANNING = "traverse_planning"
+    DRIVING = "traverse_driving"
+    REPLANNING = "traverse_replanning"
+    ARRIVED = "arrived"
+    FAULT = "fault"
+    SAFE = "safe"
+
+
+STATES: list[Any] = [
+    "idle",
+    {"name": "traverse", "children": ["planning", "driving", "replanning"], "initial": "planning"},
+    "arrived",
+    "fault",
+    "safe",
+]
+
+TRANSITIONS: list[dict[str, Any]] = [
+    {"trigger": "start", "source": "idle", "dest": "traverse"},
+    {"trigger": "path_ready", "source": ["traverse_planning", "traverse_replanning"],
+     "dest": "traverse_driving"},
+    {"trigger": "path_blocked", "source": "traverse_driving", "dest": "traverse_replanning"},
+    {"trigger": "goal_reached", "source": "traverse_driving", "dest": "arrived"},
+    *({"trigger": event, "source": "traverse", "dest": "fault"}
+      for event in PLANNING_FAILURE_EVENTS.values()),
+    {"trigger": "drive_stalled", "source": "traverse_driving", "dest": "fault"},
+    {"trigger": "mission_timeout", "source": "traverse", "dest": "fault"},
+    {"trigger": "safed", "source": "fault", "dest": "safe"},
+    {"trigger": "enter_safe_mode", "source": ["idle", "traverse", "arrived"], "dest": "safe"},
+    {"trigger": "resume", "source": "safe", "dest": "traverse"},
+]
+
+FAULT_EVENTS = frozenset(
+    {*PLANNING_FAILURE_EVENTS.values(), "drive_stalled", "mission_timeout", "exception"}
+)
+
+
+class Drive(Protocol):
+    """What the behaviour commands: a real drive through the bridge, or the simulated rover."""
+
+    def position_xy(self) -> tuple[float, float]: ...
+    def follow(self, path_xy_m: npt.NDArray[np.float64]) -> None: ...
+    def stop(self) -> None: ...
+    @property
+    def moving(self) -> bool: ...
+    @property
+    def odometer_m(self) -> float: ...
+
+
+class CostmapSource(Protocol):
+    """The rover's current traversability costs (float32: inf lethal, NaN unknown)."""
+
+    @property
+    def cost(self) -> npt.NDArray[np.float32]: ...
+
+
+@dataclass(frozen=True)
+class TraverseGoal:
+    goal_xy_m: tuple[float, float]
+    tolerance_m: float = 1.0
+    time_limit_s: float = 7200.0
+    stall_timeout_s: float = 60.0
+    plan_timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class Transition:
+    time_s: float
+    event: str
+    source: str
+    dest: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class RoverTraverse:
+    """The traverse behaviour of one rover. Call :meth:`tick` once per control period."""
+
+    state: str  # set by the state machine
+
+    def __init__(self, goal: TraverseGoal, geometry: GridGeometry, costmap: CostmapSource,
+                 drive: Drive, jobs: PlanJobRunner, clock: MissionClock) -> None:
+        self.goal = goal
+        self.geometry = geometry
+        self.costmap = costmap
+        self.drive = drive
+        self.jobs = jobs
+        self.clock = clock
+        self.transitions: list[Transition] = []
+        self.plans: list[tuple[float, Plan]] = []
+        self.fault: Transition | None = None
+        self._job: PlanJob | None = None
+        self._path_cells: npt.NDArray[np.int32] = np.empty((0, 2), np.int32)
+        self._started_s = math.nan
+        self._progress_odometer_m = 0.0
+        self._progress_time_s = 0.0
+        self.machine = HierarchicalMachine(
+            model=self, states=STATES, transitions=TRANSITIONS, initial="idle",
+            queued=True, send_event=True, auto_transitions=False,
+            after_state_change="_record", on_exception="_on_exception",
+        )
+
+    # ---- reading results ------------------------------------------------------------------
+    def tick(self) -> None:
+        """Reads job results and the rover's progress and fires the events they call for."""
+        now = self.clock.now_s
+        state = self.state
+        if state.startswith("traverse") and now - self._started_s >= self.goal.time_limit_s:
+            self.trigger("mission_timeout", limit_s=self.goal.time_limit_s)
+            return
+        if state in (TraverseState.PLANNING, TraverseState.REPLANNING):
+            self._read_plan(now)
+        elif state == TraverseState.DRIVING:
+            self._watch_drive(now)
+        elif state == TraverseState.FAULT and not self.drive.moving:
+            self.trigger("safed")
+
+    def _read_plan(self, now: float) -> None:
+        job = self._job
+        if job is None:
+            return
+        outcome = job.poll(now)
+        if outcome is None:
+            return
+        self._job = None
+        if isinstance(outcome, Plan):
+            self.trigger("path_ready", plan=outcome)
+        else:
+            self.trigger(event_for(outcome), error=str(outcome), cell=tuple(outcome.cell))
+
+    def _watch_drive(self, now: float) -> None:
+        x, y = self.drive.position_xy()
+        gx, gy = self.goal.goal_xy_m
+        if math.hypot(gx - x, gy - y) <= self.goal.tolerance_m:
+            self.trigger("goal_reached")
+            return
+        blocked = self._first_lethal_cell_ahead(x, y)
+        if blocked is not None:
+            self.trigger("path_blocked", cell=blocked, position_xy_m=(x, y))
+            return
+        odometer = self.drive.odometer_m
+        if odometer - self._progress_odometer_m >= 0.05:
+            self._progress_odometer_m, self._progress_time_s = odometer, now
+        elif now - self._progress_time_s >= self.goal.stall_timeout_s:
+            self.trigger("drive_stalled", position_xy_m=(x, y),
+                         still_for_s=now - self._progress_time_s)
+
+    def _first_lethal_cell_ahead(self, x: float, y: float) -> Cell | None:
+        """The first cell of the path still ahead of the rover that has become lethal."""
+        cells = self._path_cells
+        if len(cells) == 0:
+            return None
+        centres = (cells[:, ::-1].astype(np.float64) + 0.5) * self.geometry.resolution_m
+        nearest = int(np.argmin(np.hypot(centres[:, 0] - x, centres[:, 1] - y)))
+        ahead = cells[nearest + 1:]
+        lethal = np.isinf(self.costmap.cost[ahead[:, 0], ahead[:, 1]])
+        if not lethal.any():
+            return None
+        row, col = ahead[int(np.argmax(lethal))]
+        return Cell(int(row), int(col))
+
+    # ---- starting and stopping work -------------------------------------------------------
+    def on_enter_traverse(self, event: EventData) -> None:
+        if math.isnan(self._started_s):
+            self._started_s = self.clock.now_s
+
+    def on_enter_traverse_planning(self, event: EventData) -> None:
+        self._submit_plan()
+
+    def on_enter_traverse_replanning(self, event: EventData) -> None:
+        self._submit_plan()
+
+    def on_exit_traverse_planning(self, event: EventData) -> None:
+        self._cancel_plan()
+
+    def on_exit_traverse_replanning(self, event: EventData) -> None:
+        self._cancel_plan()
+
+    def on_enter_traverse_driving(self, event: EventData) -> None:
+        plan: Plan = event.kwargs["plan"]
+        self.plans.append((self.clock.now_s, plan))
+        self._path_cells = plan.cells
+        centres = (plan.cells[:, ::-1].astype(np.float64) + 0.5) * self.geometry.resolution_m
+        centres[-1] = self.goal.goal_xy_m  # end on the target itself, not its cell centre
+        self._progress_odometer_m = self.drive.odometer_m
+        self._progress_time_s = self.clock.now_s
+        self.drive.follow(centres)
+
+    def on_exit_traverse_driving(self, event: EventData) -> None:
+        self.drive.stop()
+
+    def on_enter_arrived(self, event: EventData) -> None:
+        self.drive.stop()
+
+    def on_enter_fault(self, event: EventData) -> None:
+        self.drive.stop()
+
+    def _submit_plan(self) -> None:
+        x, y = self.drive.position_xy()
+        request = PlanRequest(
+            costmap=self.costmap.cost.copy(),  # a snapshot: perception keeps writing the map
+            start=self.geometry.cell_of(x, y),
+            goal=self.geometry.cell_of(*self.goal.goal_xy_m),
+            timeout_s=self.goal.plan_timeout_s,
+        )
+        self._job = self.jobs.submit(request, self.clock.now_s)
+
+    def _cancel_plan(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+
+    # ---- records ----------------------------------------------------------------------------
+    def _record(self, event: EventData) -> None:
+        detail = {k: v for k, v in event.kwargs.items() if k != "plan"}
+        if "plan" in event.kwargs:
+            plan: Plan = event.kwargs["plan"]
+            detail.update(cost=plan.cost, cells=len(plan.cells), expansions=plan.expansions)
+        record = Transition(self.clock.now_s, event.event.name,
+                            event.transition.source if event.transition else "",
+                            self.state, detail)
+        self.transitions.append(record)
+        if self.state == TraverseState.FAULT:
+            self.fault = record
+
+    def _on_exception(self, event: EventData) -> None:
+        error = event.error
+        self.transitions.append(Transition(self.clock.now_s, "exception", self.state, "fault",
+                                           {"error": f"{type(error).__name__}: {error}"}))
+        self.machine.set_state("fault", model=self)
+        self.fault = self.transitions[-1]
+        self.drive.stop()
+
+    @property
+    def replans(self) -> list[Transition]:
+        return [t for t in self.transitions if t.event == "path_blocked"]
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (TraverseState.ARRIVED, TraverseState.SAFE)
+
+    def close(self) -> None:
+        self._cancel_plan()

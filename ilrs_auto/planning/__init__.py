@@ -1,0 +1,43 @@
+"""Path planning: a small planner interface, planners chosen by name, one failure taxonomy."""
+
+from ilrs_auto.planning.base import (
+    CancelToken,
+    Plan,
+    Planner,
+    PlanRequest,
+    make_planner,
+    planner_names,
+    register_planner,
+)
+from ilrs_auto.planning.errors import (
+    GoalOccupied,
+    GoalOutsideMap,
+    NoPathFound,
+    PlanCancelled,
+    PlannerTimedOut,
+    PlanningError,
+    StartOccupied,
+    StartOutsideMap,
+)
+from ilrs_auto.planning.grid_astar import GridAStar
+
+register_planner(GridAStar.name, GridAStar)
+
+__all__ = [
+    "CancelToken",
+    "GoalOccupied",
+    "GoalOutsideMap",
+    "GridAStar",
+    "NoPathFound",
+    "Plan",
+    "PlanCancelled",
+    "PlanRequest",
+    "PlannerTimedOut",
+    "Planner",
+    "PlanningError",
+    "StartOccupied",
+    "StartOutsideMap",
+    "make_planner",
+    "planner_names",
+    "register_planner",
+]

@@ -1,0 +1,74 @@
+"""The planner interface: a costmap, a start, a goal, a deadline and a cancel token in; a path,
+its cost and statistics out (or a typed :mod:`~ilrs_auto.planning.errors` failure)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from ilrs_auto import _core
+from ilrs_auto.geometry import Cell
+
+CancelToken = _core.CancelToken
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """``costmap``: float32 costs (>= 1e-6 traversable, inf lethal, NaN unknown).
+
+    The planner reads it without copying, in another thread if submitted as a job: do not
+    write to it until the plan is done (hand in a snapshot if the map keeps changing).
+    """
+
+    costmap: npt.NDArray[np.float32]
+    start: Cell
+    goal: Cell
+    timeout_s: float = 0.0  # <= 0: no deadline
+    cancel: _core.CancelToken | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Plan:
+    cells: npt.NDArray[np.int32]  # (N, 2) rows of (row, col), start first
+    cost: float  # in cells x cost; multiply by the resolution for metres x cost
+    expansions: int
+    elapsed_s: float
+    planner: str
+
+    @property
+    def length_cells(self) -> float:
+        """Geometric length of the path in cells."""
+        steps = np.diff(self.cells.astype(np.float64), axis=0)
+        return float(np.hypot(steps[:, 0], steps[:, 1]).sum())
+
+
+class Planner(Protocol):
+    name: str
+
+    def plan(self, request: PlanRequest) -> Plan: ...
+
+
+_REGISTRY: dict[str, Callable[[], Planner]] = {}
+
+
+def register_planner(name: str, factory: Callable[[], Planner]) -> None:
+    """Makes a planner available by name (in scenario and config files)."""
+    if name in _REGISTRY:
+        raise ValueError(f"a planner named {name!r} is already registered")
+    _REGISTRY[name] = factory
+
+
+def make_planner(name: str) -> Planner:
+    try:
+        return _REGISTRY[name]()
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        raise ValueError(f"unknown planner {name!r} (known: {known})") from None
+
+
+def planner_names() -> list[str]:
+    return sorted(_REGISTRY)

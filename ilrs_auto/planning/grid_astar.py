@@ -1,0 +1,39 @@
+"""Optimal 8-connected A* on a costmap (C++ core; the GIL is released while it searches)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from ilrs_auto import _core
+from ilrs_auto.planning.base import Plan, PlanRequest
+
+CostModel = Literal["geometric", "entered_cell"]
+
+
+class GridAStar:
+    """Moves cost (1 or sqrt 2) x the entered cell's cost (``geometric``) or the entered cell's
+    cost alone (``entered_cell``). Diagonals never cut the corner of a blocked cell. Unknown
+    (NaN) cells cost ``unknown_cost``; the default, inf, keeps the rover out of them."""
+
+    name = "grid_astar"
+
+    def __init__(self, cost_model: CostModel = "geometric",
+                 unknown_cost: float = float("inf")) -> None:
+        if cost_model not in ("geometric", "entered_cell"):
+            raise ValueError(f"cost_model must be 'geometric' or 'entered_cell', got {cost_model!r}")
+        self.cost_model: CostModel = cost_model
+        self.unknown_cost = unknown_cost
+
+    def plan(self, request: PlanRequest) -> Plan:
+        costmap = request.costmap
+        if costmap.ndim != 2:
+            raise ValueError(f"costmap must be 2D, got shape {costmap.shape}")
+        if costmap.dtype != np.float32:
+            raise ValueError(f"costmap must be float32, got {costmap.dtype}")
+        cells, cost, expansions, elapsed_s = _core.plan_grid_astar(
+            np.ascontiguousarray(costmap), tuple(request.start), tuple(request.goal),
+            request.timeout_s, request.cancel, self.cost_model, self.unknown_cost,
+        )
+        return Plan(cells, float(cost), int(expansions), float(elapsed_s), self.name)

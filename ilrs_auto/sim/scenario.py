@@ -1,0 +1,289 @@
+"""Scenario files: what world, which rover, where from and where to.
+
+A scenario is a YAML mapping whose sections and keys mirror the dataclasses below. Every key
+is optional except ``mission.start_xy_m`` and ``mission.goal_xy_m``; an unknown key, a value of
+the wrong type or out of range is reported as ``FILE:LINE: section.key: problem``.
+
+Coordinates are metres in the *site frame*: x east and y north from the south-west corner of
+the terrain tile.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ilrs_auto.errors import InputError
+
+
+def _spec(
+    doc: str, *, lo: float | None = None, hi: float | None = None, lo_open: bool = False
+) -> Any:
+    """Field metadata: a one-line description and the allowed range."""
+    return {"doc": doc, "lo": lo, "hi": hi, "lo_open": lo_open}
+
+
+@dataclass(frozen=True)
+class TerrainConfig:
+    dem: str = field(
+        default="terrain/shoemaker_5mpp.tif",
+        metadata=_spec("GeoTIFF DEM, relative to the scenario file or to the shipped assets"),
+    )
+    resolution_m: float = field(
+        default=0.5, metadata=_spec("simulation grid spacing", lo=0.05, hi=10.0)
+    )
+
+
+@dataclass(frozen=True)
+class RockConfig:
+    cumulative_fractional_area: float = field(
+        default=0.06,
+        metadata=_spec("Golombek-Rapp k: area fraction covered by rocks", lo=0.0, hi=0.4),
+    )
+    min_diameter_m: float = field(
+        default=0.3, metadata=_spec("smallest rock placed", lo=0.05, hi=10.0, lo_open=True)
+    )
+    max_diameter_m: float = field(
+        default=2.5, metadata=_spec("largest rock placed", lo=0.05, hi=20.0, lo_open=True)
+    )
+    height_ratio: float = field(
+        default=0.5, metadata=_spec("rock height / diameter", lo=0.05, hi=1.0)
+    )
+    field_margin_m: float = field(
+        default=60.0,
+        metadata=_spec("rocks cover the start-goal box grown by this much", lo=0.0, hi=5000.0),
+    )
+    clear_radius_m: float = field(
+        default=4.0,
+        metadata=_spec("no rock within this distance of the start and the goal", lo=0.0, hi=100.0),
+    )
+
+
+@dataclass(frozen=True)
+class RoverConfig:
+    speed_mps: float = field(
+        default=0.2, metadata=_spec("drive speed", lo=0.0, hi=5.0, lo_open=True)
+    )
+    yaw_rate_dps: float = field(
+        default=20.0, metadata=_spec("turn rate", lo=0.0, hi=180.0, lo_open=True)
+    )
+    footprint_radius_m: float = field(
+        default=0.75, metadata=_spec("half-width of the hazard windows", lo=0.05, hi=10.0)
+    )
+    max_slope_deg: float = field(
+        default=20.0, metadata=_spec("steepest traversable slope", lo=1.0, hi=60.0)
+    )
+    max_step_m: float = field(
+        default=0.25, metadata=_spec("highest traversable step", lo=0.01, hi=2.0)
+    )
+    max_roughness_m: float = field(
+        default=0.08, metadata=_spec("roughest traversable ground (RMS)", lo=0.005, hi=1.0)
+    )
+
+
+@dataclass(frozen=True)
+class DepthCameraConfig:
+    width_px: int = field(default=64, metadata=_spec("image width", lo=2, hi=4096))
+    height_px: int = field(default=48, metadata=_spec("image height", lo=2, hi=4096))
+    hfov_deg: float = field(
+        default=70.0, metadata=_spec("horizontal field of view", lo=5.0, hi=170.0)
+    )
+    mast_height_m: float = field(
+        default=1.5, metadata=_spec("camera height above the ground", lo=0.1, hi=10.0)
+    )
+    pitch_deg: float = field(
+        default=25.0, metadata=_spec("downward tilt of the optical axis", lo=0.0, hi=89.0)
+    )
+    max_range_m: float = field(default=10.0, metadata=_spec("farthest return", lo=1.0, hi=200.0))
+    rate_hz: float = field(
+        default=1.0, metadata=_spec("frames per second", lo=0.0, hi=100.0, lo_open=True)
+    )
+    noise_floor_m: float = field(
+        default=0.003, metadata=_spec("depth noise at zero range (1 sigma)", lo=0.0, hi=1.0)
+    )
+    noise_per_range2: float = field(
+        default=0.0002, metadata=_spec("depth noise growth per range squared", lo=0.0, hi=1.0)
+    )
+
+
+@dataclass(frozen=True)
+class MissionConfig:
+    start_xy_m: tuple[float, float] = field(
+        default=(math.nan, math.nan), metadata=_spec("lander position (required)")
+    )
+    goal_xy_m: tuple[float, float] = field(
+        default=(math.nan, math.nan), metadata=_spec("science target (required)")
+    )
+    start_heading_deg: float = field(
+        default=0.0, metadata=_spec("initial heading, counter-clockwise from east", lo=-360, hi=360)
+    )
+    goal_tolerance_m: float = field(
+        default=1.0, metadata=_spec("arrival radius", lo=0.1, hi=100.0)
+    )
+    time_limit_s: float = field(
+        default=7200.0, metadata=_spec("mission time budget", lo=1.0, hi=1e7)
+    )
+    tick_s: float = field(
+        default=0.5, metadata=_spec("control period", lo=0.01, hi=10.0)
+    )
+    planning_latency_s: float = field(
+        default=2.0, metadata=_spec("mission time charged per plan", lo=0.0, hi=600.0)
+    )
+    stall_timeout_s: float = field(
+        default=60.0, metadata=_spec("no progress for this long is a stall", lo=1.0, hi=1e5)
+    )
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str = field(default="unnamed", metadata=_spec("short name, used in reports"))
+    description: str = field(default="", metadata=_spec("what the scenario is for"))
+    seed: int = field(default=0, metadata=_spec("seed of every random choice", lo=0, hi=2**63 - 1))
+    terrain: TerrainConfig = field(default_factory=TerrainConfig)
+    rocks: RockConfig = field(default_factory=RockConfig)
+    rover: RoverConfig = field(default_factory=RoverConfig)
+    camera: DepthCameraConfig = field(default_factory=DepthCameraConfig)
+    mission: MissionConfig = field(default_factory=MissionConfig)
+    source: str = field(default="<memory>", metadata=_spec("the file this came from"))
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def where(self, key: str) -> str:
+        """``FILE:LINE: key`` for a dotted key, for error messages."""
+        line = self.lines.get(key)
+        return f"{self.source}:{line}: {key}" if line else f"{self.source}: {key}"
+
+    def dem_path(self) -> Path:
+        """The DEM file: next to the scenario file if it is there, else in the shipped assets."""
+        from ilrs_auto.assets import assets_dir
+
+        given = Path(self.terrain.dem)
+        if given.is_absolute():
+            return given
+        local = Path(self.source).parent / given
+        return local if local.exists() else assets_dir() / given
+
+
+_NOT_FROM_FILE = {"source", "lines"}
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Reads and validates a scenario file; raises InputError naming FILE:LINE: key."""
+    source = os.fspath(path)
+    try:
+        text = Path(source).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{source}: no such scenario file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{source}: cannot read scenario file: {exc}") from None
+    return parse_scenario(text, source)
+
+
+def parse_scenario(text: str, source: str = "<memory>") -> Scenario:
+    """Validates scenario YAML text; ``source`` names it in error messages."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"{source}{line}: not valid YAML: {problem}") from None
+    if node is None:
+        raise InputError(f"{source}: scenario file is empty")
+    lines: dict[str, int] = {}
+    values = _build(Scenario, node, "", source, lines)
+    scenario = Scenario(**values, source=source, lines=lines)
+    _check_mission(scenario)
+    return scenario
+
+
+def _build(cls: type, node: yaml.Node, prefix: str, source: str, lines: dict[str, int]) -> Any:
+    where = f"{source}:{node.start_mark.line + 1}: {prefix.rstrip('.') or 'scenario'}"
+    if not isinstance(node, yaml.MappingNode):
+        raise InputError(f"{where}: expected a mapping of keys to values")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in _NOT_FROM_FILE}
+    values: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key = key_node.value
+        line = key_node.start_mark.line + 1
+        dotted = prefix + str(key)
+        if key not in fields:
+            known = ", ".join(sorted(fields))
+            raise InputError(f"{source}:{line}: {dotted}: unknown key (expected one of: {known})")
+        if key in values:
+            raise InputError(f"{source}:{line}: {dotted}: given twice")
+        lines[dotted] = line
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint):
+            values[key] = hint(**_build(hint, value_node, dotted + ".", source, lines))
+        else:
+            values[key] = _scalar(hint, value_node, f"{source}:{line}: {dotted}", fields[key])
+    return values
+
+
+def _scalar(hint: Any, node: yaml.Node, where: str, spec: dataclasses.Field[Any]) -> Any:
+    if typing.get_origin(hint) is tuple:
+        if not isinstance(node, yaml.SequenceNode) or len(node.value) != 2:
+            raise InputError(f"{where}: expected a pair [x, y] of numbers")
+        return tuple(_number(float, item, where) for item in node.value)
+    if not isinstance(node, yaml.ScalarNode):
+        raise InputError(f"{where}: expected a single value")
+    if hint is str:
+        return str(node.value)
+    value = _number(hint, node, where)
+    meta = spec.metadata
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None and (value < lo or (meta.get("lo_open") and value == lo)):
+        relation = ">" if meta.get("lo_open") else ">="
+        raise InputError(f"{where}: must be {relation} {lo}, got {value}")
+    if hi is not None and value > hi:
+        raise InputError(f"{where}: must be <= {hi}, got {value}")
+    return value
+
+
+def _number(kind: Any, node: yaml.Node, where: str) -> Any:
+    value = yaml.constructor.SafeConstructor().construct_object(node) if isinstance(
+        node, yaml.ScalarNode
+    ) else None
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"{where}: expected a whole number, got {_node_text(node)!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InputError(f"{where}: expected a finite number, got {_node_text(node)!r}")
+    return float(value)
+
+
+def _node_text(node: yaml.Node) -> str:
+    return str(node.value) if isinstance(node, yaml.ScalarNode) else type(node).__name__
+
+
+def _check_mission(scenario: Scenario) -> None:
+    for key in ("start_xy_m", "goal_xy_m"):
+        if any(math.isnan(v) for v in getattr(scenario.mission, key)):
+            raise InputError(f"{scenario.source}: mission.{key}: required, give [x, y] in metres")
+    rocks = scenario.rocks
+    if rocks.max_diameter_m < rocks.min_diameter_m:
+        raise InputError(
+            f"{scenario.where('rocks.max_diameter_m')}: must be >= rocks.min_diameter_m "
+            f"({rocks.min_diameter_m}), got {rocks.max_diameter_m}"
+        )
+
+
+__all__ = [
+    "DepthCameraConfig",
+    "MissionConfig",
+    "RockConfig",
+    "RoverConfig",
+    "Scenario",
+    "TerrainConfig",
+    "load_scenario",
+    "parse_scenario",
+]
