@@ -80,7 +80,12 @@ def build_world(scenario: Scenario) -> World:
             "(over 50 million); use a coarser resolution"
         )
     geometry = GridGeometry(rows, cols, dem.width_m / cols)
+    # Cubic resampling, then a Gaussian of half the DEM posting to smooth the seams between
+    # posts, which would otherwise show as a grid of small slope breaks.
     ground = cv2.resize(dem.heights_m, (cols, rows), interpolation=cv2.INTER_CUBIC)
+    sigma_cells = 0.5 * dem.resolution_m / geometry.resolution_m
+    if sigma_cells > 0.5:
+        ground = cv2.GaussianBlur(ground, (0, 0), sigma_cells, borderType=cv2.BORDER_REFLECT)
     ground = np.ascontiguousarray(ground, dtype=np.float32)
 
     mission = scenario.mission

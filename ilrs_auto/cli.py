@@ -1,0 +1,122 @@
+"""The ``ilrs-auto`` command line.
+
+Bad input (a missing or corrupt file, a scenario key that does not exist, a goal on a hazard)
+ends with one line on stderr naming the file and the field, exit status 2, no traceback, and
+no report written.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ilrs_auto import __version__
+from ilrs_auto.assets import default_scenario_path
+from ilrs_auto.errors import InputError
+
+EXIT_BAD_INPUT = 2
+EXIT_MISSION_FAILED = 1  # the mission ended short of its goal (the report is still written)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ilrs-auto")
+def main() -> None:
+    """Autonomy for the robots of the International Lunar Research Station."""
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Report folder [default: ilrs-report-<scenario name>].")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Override the scenario's seed.")
+@click.option("--quiet", is_flag=True, help="No progress bar or summary table.")
+def run(scenario: Path | None, out_dir: Path | None, seed: int | None, quiet: bool) -> None:
+    """Fly a mission in simulation and write a report.
+
+    With no SCENARIO, flies the default mission: a rover drives from its lander to a science
+    target on a crater rim near Shoemaker (real LOLA terrain, lunar south pole), replanning
+    around the rocks its depth camera finds.
+    """
+    console = Console(stderr=True, quiet=quiet)
+    try:
+        _run(scenario, out_dir, seed, console)
+    except InputError as error:
+        click.echo(f"ilrs-auto: error: {error}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _run(scenario_path: Path | None, out_dir: Path | None, seed: int | None,
+         console: Console) -> None:
+    """Loads, flies and reports; exits 1 if the mission did not arrive."""
+    # Imported here so that `ilrs-auto --help` stays quick.
+    import dataclasses
+
+    from ilrs_auto.report import write_report
+    from ilrs_auto.sim.runner import Progress as MissionProgress
+    from ilrs_auto.sim.runner import run_mission
+    from ilrs_auto.sim.scenario import load_scenario
+    from ilrs_auto.sim.world import build_world
+
+    path = scenario_path or default_scenario_path()
+    scenario = load_scenario(path)
+    if seed is not None:
+        scenario = dataclasses.replace(scenario, seed=seed)
+    target = out_dir or Path(f"ilrs-report-{scenario.name}")
+    if target.exists() and not (target / "summary.json").is_file():
+        raise InputError(f"{target}: exists and is not an ilrs_auto report folder; "
+                         "choose another --out")
+
+    started = time.perf_counter()
+    with console.status(f"building the world of {scenario.name}"):
+        world = build_world(scenario)
+    progress = Progress(
+        TextColumn("[bold]{task.fields[state]:<20}"),
+        BarColumn(),
+        TextColumn("{task.fields[remaining]:>7.1f} m to go"),
+        TextColumn("t={task.fields[mission_s]:>6.0f} s"),
+        TextColumn("replans {task.fields[replans]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task("mission", total=1.0, state="idle", remaining=0.0,
+                                 mission_s=0.0, replans=0)
+
+        def on_tick(p: MissionProgress) -> None:
+            done = 1.0 - p.remaining_m / max(p.straight_line_m, 1e-6)
+            progress.update(task, completed=min(max(done, 0.0), 1.0), state=p.state,
+                            remaining=p.remaining_m, mission_s=p.time_s, replans=p.replans)
+
+        record = run_mission(scenario, world, on_tick)
+        if record.arrived:
+            progress.update(task, completed=1.0)
+    wall_s = time.perf_counter() - started
+    report = write_report(record, target)
+
+    table = Table(title=f"{scenario.name} (seed {scenario.seed})", show_header=False)
+    table.add_row("final state", record.final_state.upper())
+    table.add_row("mission time", f"{record.mission_time_s:.0f} s "
+                  f"({record.mission_time_s / max(wall_s, 1e-9):.0f}x real time)")
+    table.add_row("distance driven", f"{record.distance_m:.1f} m")
+    table.add_row("replans", f"{len(record.replan_causes)} "
+                  f"({sum(c.cause == 'rock' for c in record.replan_causes)} for rocks seen "
+                  "by the depth camera)")
+    if record.fault is not None:
+        table.add_row("fault", f"{record.fault.event} at {record.fault.time_s:.0f} s")
+    table.add_row("report", str(report))
+    console.print(table)
+    click.echo(str(report))
+    if not record.arrived:
+        sys.exit(EXIT_MISSION_FAILED)
+
+
+if __name__ == "__main__":
+    main()

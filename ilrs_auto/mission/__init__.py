@@ -1,0 +1,1 @@
+"""Mission behaviours as state machines, the mission clock, and plan jobs."""

@@ -1,0 +1,1 @@
+"""Simulation: worlds from real terrain, rocks, rovers, sensors, and mission runs."""
