@@ -21,10 +21,12 @@ from typing import NamedTuple, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from ilrs_auto.errors import InputError
+
 __all__ = ["Dem", "DemError", "parse_dem", "read_dem"]
 
 
-class DemError(ValueError):
+class DemError(InputError):
     """A DEM file cannot be used. The message is one line: ``"<file>: <what is wrong>"``."""
 
 
