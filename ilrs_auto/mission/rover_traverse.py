@@ -9,7 +9,8 @@ events. Time is the mission clock's.
 
     IDLE --start--> TRAVERSE[PLANNING --path_ready--> DRIVING <--path_ready-- REPLANNING]
                     DRIVING --path_blocked--> REPLANNING, DRIVING --goal_reached--> ARRIVED
-    every planning failure, drive_stalled, mission_timeout, an exception --> FAULT
+    every planning failure, drive_stalled, mission_timeout, an exception (including an event
+    the current state does not accept) --> FAULT
     FAULT --safed (rover stopped)--> SAFE --resume--> TRAVERSE
 """
 

@@ -160,14 +160,20 @@ class Scenario:
         return f"{self.source}:{line}: {key}" if line else f"{self.source}: {key}"
 
     def dem_path(self) -> Path:
-        """The DEM file: next to the scenario file if it is there, else in the shipped assets."""
+        """The DEM file: beside the scenario file if it is there, else in the shipped assets.
+
+        Raises InputError naming both places when it is in neither.
+        """
         from ilrs_auto.assets import assets_dir
 
         given = Path(self.terrain.dem)
-        if given.is_absolute():
-            return given
-        local = Path(self.source).parent / given
-        return local if local.exists() else assets_dir() / given
+        candidates = [given] if given.is_absolute() else [
+            Path(self.source).parent / given, assets_dir() / given]
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate
+        tried = " or ".join(str(c) for c in candidates)
+        raise InputError(f"{self.where('terrain.dem')}: no such file ({tried})")
 
 
 _NOT_FROM_FILE = {"source", "lines"}

@@ -1,0 +1,231 @@
+"""Grid A*: exact optimum against an independent Dijkstra, valid paths, every failure, cancel
+and deadline, and the GIL released while it searches."""
+
+from __future__ import annotations
+
+import heapq
+import math
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ilrs_auto.geometry import Cell
+from ilrs_auto.planning import (
+    CancelToken,
+    GoalOccupied,
+    GoalOutsideMap,
+    GridAStar,
+    NoPathFound,
+    PlanCancelled,
+    PlannerTimedOut,
+    PlanningError,
+    PlanRequest,
+    StartOccupied,
+    StartOutsideMap,
+    make_planner,
+    planner_names,
+)
+
+SQRT2 = math.sqrt(2.0)
+
+
+def dijkstra(costmap: np.ndarray, start: Cell, goal: Cell, model: str) -> float:
+    """Textbook Dijkstra over the same move rules, written without the planner's code."""
+    rows, cols = costmap.shape
+
+    def free(r: int, c: int) -> bool:
+        return 0 <= r < rows and 0 <= c < cols and math.isfinite(costmap[r, c])
+
+    best = {start: 0.0}
+    queue = [(0.0, start)]
+    while queue:
+        d, (r, c) = heapq.heappop(queue)
+        if (r, c) == goal:
+            return d
+        if d > best[(r, c)]:
+            continue
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                nr, nc = r + dr, c + dc
+                if (dr, dc) == (0, 0) or not free(nr, nc):
+                    continue
+                diagonal = dr != 0 and dc != 0
+                if diagonal and not (free(r + dr, c) and free(r, c + dc)):
+                    continue
+                step = float(costmap[nr, nc]) * (SQRT2 if diagonal and model == "geometric" else 1)
+                if d + step < best.get((nr, nc), math.inf):
+                    best[(nr, nc)] = d + step
+                    heapq.heappush(queue, (d + step, Cell(nr, nc)))
+    return math.inf
+
+
+def path_cost(costmap: np.ndarray, cells: np.ndarray, model: str) -> float:
+    total = 0.0
+    for (r0, c0), (r1, c1) in zip(cells[:-1], cells[1:]):
+        diagonal = r0 != r1 and c0 != c1
+        total += float(costmap[r1, c1]) * (SQRT2 if diagonal and model == "geometric" else 1)
+    return total
+
+
+@st.composite
+def random_maps(draw: st.DrawFn) -> tuple[np.ndarray, Cell, Cell]:
+    rows = draw(st.integers(2, 24))
+    cols = draw(st.integers(2, 24))
+    seed = draw(st.integers(0, 2**32 - 1))
+    obstacle_fraction = draw(st.sampled_from([0.0, 0.1, 0.25, 0.4]))
+    rng = np.random.default_rng(seed)
+    costmap = rng.uniform(1.0, 10.0, (rows, cols)).astype(np.float32)
+    costmap[rng.random((rows, cols)) < obstacle_fraction] = np.inf
+    start = Cell(draw(st.integers(0, rows - 1)), draw(st.integers(0, cols - 1)))
+    goal = Cell(draw(st.integers(0, rows - 1)), draw(st.integers(0, cols - 1)))
+    costmap[start] = rng.uniform(1.0, 10.0)
+    costmap[goal] = rng.uniform(1.0, 10.0)
+    return costmap, start, goal
+
+
+@settings(max_examples=300, deadline=None)
+@given(random_maps(), st.sampled_from(["geometric", "entered_cell"]))
+def test_cost_is_the_exact_optimum(case: tuple[np.ndarray, Cell, Cell], model: str) -> None:
+    costmap, start, goal = case
+    expected = dijkstra(costmap, start, goal, model)
+    planner = GridAStar(cost_model=model)  # type: ignore[arg-type]
+    if math.isinf(expected):
+        with pytest.raises(NoPathFound):
+            planner.plan(PlanRequest(costmap, start, goal))
+        return
+    plan = planner.plan(PlanRequest(costmap, start, goal))
+    assert plan.cost == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    # The path is real: starts and ends right, legal moves, free cells, and costs what it says.
+    cells = plan.cells
+    assert tuple(cells[0]) == start and tuple(cells[-1]) == goal
+    steps = np.abs(np.diff(cells, axis=0))
+    assert steps.max(initial=0) <= 1 and (steps.sum(axis=1) > 0).all()
+    assert np.isfinite(costmap[cells[:, 0], cells[:, 1]]).all()
+    for (r0, c0), (r1, c1) in zip(cells[:-1], cells[1:]):
+        if r0 != r1 and c0 != c1:
+            assert math.isfinite(costmap[r0, c1]) and math.isfinite(costmap[r1, c0])
+    assert path_cost(costmap, cells, model) == pytest.approx(plan.cost, rel=1e-9, abs=1e-9)
+
+
+def test_unknown_cells_cost_what_the_planner_is_told() -> None:
+    costmap = np.ones((3, 5), np.float32)
+    costmap[:, 2] = np.nan
+    with pytest.raises(NoPathFound):
+        GridAStar().plan(PlanRequest(costmap, Cell(1, 0), Cell(1, 4)))
+    plan = GridAStar(unknown_cost=7.0).plan(PlanRequest(costmap, Cell(1, 0), Cell(1, 4)))
+    assert plan.cost == pytest.approx(1 + 7 + 1 + 1)
+
+
+FAILURES = [
+    (Cell(-1, 0), Cell(4, 4), StartOutsideMap, (-1, 0)),
+    (Cell(0, 0), Cell(4, 9), GoalOutsideMap, (4, 9)),
+    (Cell(2, 2), Cell(4, 4), StartOccupied, (2, 2)),
+    (Cell(0, 0), Cell(2, 2), GoalOccupied, (2, 2)),
+]
+
+
+@pytest.mark.parametrize(("start", "goal", "error", "cell"), FAILURES)
+def test_each_failure_has_its_type_and_cell(start: Cell, goal: Cell, error: type[Exception],
+                                            cell: tuple[int, int]) -> None:
+    costmap = np.ones((5, 5), np.float32)
+    costmap[2, 2] = np.inf
+    with pytest.raises(error) as info:
+        GridAStar().plan(PlanRequest(costmap, start, goal))
+    assert isinstance(info.value, PlanningError)
+    assert info.value.cell == cell
+    assert f"row {cell[0]}, col {cell[1]}" in str(info.value)
+
+
+def test_no_path_names_the_goal() -> None:
+    costmap = np.ones((5, 5), np.float32)
+    costmap[2, :] = np.inf
+    with pytest.raises(NoPathFound, match=r"no path from \(row 0, col 0\) to \(row 4, col 4\)"):
+        GridAStar().plan(PlanRequest(costmap, Cell(0, 0), Cell(4, 4)))
+
+
+def test_cancel_and_deadline_stop_the_search() -> None:
+    costmap = np.ones((400, 400), np.float32)
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(PlanCancelled):
+        GridAStar().plan(PlanRequest(costmap, Cell(0, 0), Cell(399, 399), cancel=token))
+    token.reset()
+    assert GridAStar().plan(PlanRequest(costmap, Cell(0, 0), Cell(399, 399), cancel=token))
+    with pytest.raises(PlannerTimedOut, match="deadline"):
+        GridAStar().plan(PlanRequest(costmap, Cell(0, 0), Cell(399, 399), timeout_s=1e-9))
+
+
+def test_cancel_from_another_thread_ends_a_long_search() -> None:
+    # An open plateau with the entered-cell model makes A* expand most of the map.
+    costmap = np.ones((2500, 2500), np.float32)
+    costmap[1:, 1250] = np.inf
+    token = CancelToken()
+    outcome: list[BaseException] = []
+
+    def search() -> None:
+        try:
+            GridAStar("entered_cell").plan(
+                PlanRequest(costmap, Cell(2499, 0), Cell(2499, 2499), cancel=token))
+        except PlanningError as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=search)
+    worker.start()
+    token.cancel()
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    # Either it was cancelled mid-search or it finished first; a cancelled token is never
+    # ignored once seen.
+    assert all(isinstance(e, PlanCancelled) for e in outcome)
+
+
+def test_the_gil_is_released_while_planning() -> None:
+    # With a very long switch interval, the main thread keeps the GIL unless it releases it
+    # itself, so the counting thread can only run while the planner has let go of it.
+    costmap = np.ones((1500, 1500), np.float32)
+    costmap[1:, 750] = np.inf
+    ticks = 0
+    done = threading.Event()
+
+    def count() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            time.sleep(0)  # releases the GIL between counts
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(100.0)
+    try:
+        counter = threading.Thread(target=count)
+        counter.start()
+        before = ticks
+        GridAStar("entered_cell").plan(PlanRequest(costmap, Cell(1499, 0), Cell(1499, 1499)))
+        during = ticks - before
+        done.set()
+        counter.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert during > 0
+
+
+def test_rejects_bad_costmaps() -> None:
+    with pytest.raises(ValueError, match="below the smallest cell cost"):
+        GridAStar().plan(PlanRequest(np.zeros((3, 3), np.float32), Cell(0, 0), Cell(2, 2)))
+    with pytest.raises(ValueError, match="float32"):
+        GridAStar().plan(PlanRequest(np.ones((3, 3)), Cell(0, 0), Cell(2, 2)))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="2D"):
+        GridAStar().plan(PlanRequest(np.ones(9, np.float32), Cell(0, 0), Cell(2, 2)))
+    with pytest.raises(ValueError, match="cost_model"):
+        GridAStar("manhattan")  # type: ignore[arg-type]
+
+
+def test_planners_are_chosen_by_name() -> None:
+    assert "grid_astar" in planner_names()
+    assert isinstance(make_planner("grid_astar"), GridAStar)
+    with pytest.raises(ValueError, match="unknown planner 'rrt'"):
+        make_planner("rrt")

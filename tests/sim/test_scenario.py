@@ -1,0 +1,80 @@
+"""Scenario files: defaults, and a FILE:LINE: key message for every kind of bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ilrs_auto.assets import default_scenario_path
+from ilrs_auto.errors import InputError
+from ilrs_auto.sim.scenario import load_scenario, parse_scenario
+
+MINIMAL = "mission:\n  start_xy_m: [10, 20]\n  goal_xy_m: [30, 40]\n"
+
+
+def test_the_shipped_default_scenario_loads() -> None:
+    scenario = load_scenario(default_scenario_path())
+    assert scenario.name == "shoemaker-rim-traverse"
+    assert scenario.mission.start_xy_m == (520.0, 700.0)
+    assert scenario.dem_path().is_file()
+
+
+def test_missing_keys_take_their_defaults() -> None:
+    scenario = parse_scenario(MINIMAL, "s.yaml")
+    assert scenario.rover.max_step_m == 0.25
+    assert scenario.mission.goal_xy_m == (30.0, 40.0)
+    assert scenario.where("mission.goal_xy_m") == "s.yaml:3: mission.goal_xy_m"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (MINIMAL + "rover:\n  sped_mps: 1\n", r"s\.yaml:5: rover\.sped_mps: unknown key"),
+        (MINIMAL + "wheels: 6\n", r"s\.yaml:4: wheels: unknown key"),
+        (MINIMAL + "rover:\n  speed_mps: -0.1\n", r"s\.yaml:5: rover\.speed_mps: must be > 0"),
+        (MINIMAL + "rover:\n  max_slope_deg: 75\n", r"s\.yaml:5: rover\.max_slope_deg: must be <= 60"),
+        (MINIMAL + "seed: 1.5\n", r"s\.yaml:4: seed: expected a whole number, got '1\.5'"),
+        (MINIMAL + "seed: true\n", r"s\.yaml:4: seed: expected a whole number"),
+        (MINIMAL + "rover:\n  speed_mps: fast\n", r"s\.yaml:5: rover\.speed_mps: expected a finite"),
+        (MINIMAL + "rover:\n  speed_mps: .nan\n", r"s\.yaml:5: rover\.speed_mps: expected a finite"),
+        (MINIMAL + "rover: 3\n", r"s\.yaml:4: rover: expected a mapping"),
+        (MINIMAL + "rover:\n  speed_mps: [1]\n", r"s\.yaml:5: rover\.speed_mps: expected a single"),
+        ("mission:\n  start_xy_m: [1, 2, 3]\n  goal_xy_m: [3, 4]\n",
+         r"s\.yaml:2: mission\.start_xy_m: expected a pair"),
+        ("mission:\n  start_xy_m: [1, 2]\n", r"s\.yaml: mission\.goal_xy_m: required"),
+        (MINIMAL + "seed: 1\nseed: 2\n", r"s\.yaml:5: seed: given twice"),
+        ("- a\n- b\n", r"s\.yaml:1: scenario: expected a mapping"),
+        ("", r"s\.yaml: scenario file is empty"),
+        ("mission: [\n", r"s\.yaml:2: not valid YAML"),
+        (MINIMAL + "rocks:\n  min_diameter_m: 2\n  max_diameter_m: 1\n",
+         r"s\.yaml:6: rocks\.max_diameter_m: must be >= rocks\.min_diameter_m"),
+    ],
+)
+def test_bad_scenarios_name_file_line_and_key(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message) as info:
+        parse_scenario(text, "s.yaml")
+    assert "\n" not in str(info.value)
+
+
+def test_missing_and_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"nope\.yaml: no such scenario file"):
+        load_scenario(tmp_path / "nope.yaml")
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(InputError, match=r"binary\.yaml: cannot read scenario file"):
+        load_scenario(binary)
+
+
+def test_dem_paths_resolve_beside_the_scenario_first(tmp_path: Path) -> None:
+    (tmp_path / "my.tif").write_bytes(b"")
+    (tmp_path / "terrain").mkdir()
+    (tmp_path / "terrain" / "shoemaker_5mpp.tif").write_bytes(b"")
+    scenario_file = tmp_path / "s.yaml"
+    scenario_file.write_text("terrain:\n  dem: my.tif\n" + MINIMAL)
+    assert load_scenario(scenario_file).dem_path() == tmp_path / "my.tif"
+    scenario_file.write_text(MINIMAL)
+    assert load_scenario(scenario_file).dem_path() == tmp_path / "terrain" / "shoemaker_5mpp.tif"
+    (tmp_path / "terrain" / "shoemaker_5mpp.tif").unlink()
+    assert load_scenario(scenario_file).dem_path() == default_scenario_path().parent.parent / (
+        "terrain/shoemaker_5mpp.tif")
