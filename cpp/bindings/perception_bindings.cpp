@@ -51,7 +51,10 @@ void DefinePerception(py::module_& m) {
       .def_readwrite("resolution_m", &HazardParams::resolution_m)
       .def_readwrite("plane_window_radius_m", &HazardParams::plane_window_radius_m)
       .def_readwrite("step_window_radius_m", &HazardParams::step_window_radius_m)
-      .def_readwrite("min_known_fraction", &HazardParams::min_known_fraction);
+      .def_readwrite("min_known_fraction", &HazardParams::min_known_fraction)
+      .def("validate", &HazardParams::Validate)
+      .def_property_readonly("plane_radius_cells", &HazardParams::plane_radius_cells)
+      .def_property_readonly("step_radius_cells", &HazardParams::step_radius_cells);
 
   static_cast<py::class_<CostmapParams>>(m.attr("CostmapParams"))
       .def(py::init<>())
@@ -60,7 +63,8 @@ void DefinePerception(py::module_& m) {
       .def_readwrite("max_step_m", &CostmapParams::max_step_m)
       .def_readwrite("slope_weight", &CostmapParams::slope_weight)
       .def_readwrite("roughness_weight", &CostmapParams::roughness_weight)
-      .def_readwrite("step_weight", &CostmapParams::step_weight);
+      .def_readwrite("step_weight", &CostmapParams::step_weight)
+      .def("validate", &CostmapParams::Validate);
 
   static_cast<py::class_<FusionParams>>(m.attr("FusionParams"))
       .def(py::init<>())

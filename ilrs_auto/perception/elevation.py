@@ -87,6 +87,8 @@ class ElevationMap:
     def from_prior(cls, heights_m: FloatGrid, resolution_m: float,
                    fusion: FusionConfig | None = None) -> ElevationMap:
         """Starts from prior heights (e.g. an orbital DEM), all with the prior variance."""
+        if heights_m.ndim != 2:
+            raise ValueError(f"heights_m must be 2D, got shape {heights_m.shape}")
         emap = cls((int(heights_m.shape[0]), int(heights_m.shape[1])), resolution_m, fusion)
         emap._map.set_prior(heights_m, emap.fusion.prior_variance_m2)
         return emap

@@ -50,10 +50,6 @@ class HazardConfig:
         params.step_weight = self.step_weight
         return params
 
-    def window_cells(self, resolution_m: float) -> int:
-        """How far (in cells) a height change reaches into the hazard layers."""
-        return max(1, round(self.footprint_radius_m / resolution_m))
-
 
 class TraversabilityMap:
     """Hazard layers and costs kept up to date over an elevation grid.
@@ -72,6 +68,12 @@ class TraversabilityMap:
         self.config = config
         self._hazard_params = config.hazard_params(self.resolution_m)
         self._costmap_params = config.costmap_params()
+        self._hazard_params.validate()
+        self._costmap_params.validate()
+        # How far (in cells) a height change reaches into the hazard layers: through the
+        # fitted plane, or through the step window's residuals.
+        self.reach_cells = max(self._hazard_params.plane_radius_cells,
+                               self._hazard_params.step_radius_cells)
         shape = elevation_m.shape
         self.slope_deg: FloatGrid = np.full(shape, np.nan, np.float32)
         self.roughness_m: FloatGrid = np.full(shape, np.nan, np.float32)
@@ -87,7 +89,7 @@ class TraversabilityMap:
         """Recomputes every cell whose hazard windows overlap ``changed``; returns that region."""
         if changed.empty:
             return changed
-        region = changed.dilated(self.config.window_cells(self.resolution_m), self.shape)
+        region = changed.dilated(self.reach_cells, self.shape)
         _core.compute_hazard_layers(
             self._elevation, self._hazard_params, tuple(region),
             self.slope_deg, self.roughness_m, self.step_m,
