@@ -32,10 +32,16 @@ def main() -> None:
 
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Report folder [default: ilrs-report-<scenario name>].")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Override the scenario's seed.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Report folder [default: ilrs-report-<scenario name>].",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=None, help="Override the scenario's seed."
+)
 @click.option("--quiet", is_flag=True, help="No progress bar or summary table.")
 def run(scenario: Path | None, out_dir: Path | None, seed: int | None, quiet: bool) -> None:
     """Fly a mission in simulation and write a report.
@@ -52,8 +58,9 @@ def run(scenario: Path | None, out_dir: Path | None, seed: int | None, quiet: bo
         sys.exit(EXIT_BAD_INPUT)
 
 
-def _run(scenario_path: Path | None, out_dir: Path | None, seed: int | None,
-         console: Console) -> None:
+def _run(
+    scenario_path: Path | None, out_dir: Path | None, seed: int | None, console: Console
+) -> None:
     """Loads, flies and reports; exits 1 if the mission did not arrive."""
     # Imported here so that `ilrs-auto --help` stays quick.
     import dataclasses
@@ -70,8 +77,9 @@ def _run(scenario_path: Path | None, out_dir: Path | None, seed: int | None,
         scenario = dataclasses.replace(scenario, seed=seed)
     target = out_dir or Path(f"ilrs-report-{scenario.name}")
     if target.exists() and not (target / "summary.json").is_file():
-        raise InputError(f"{target}: exists and is not an ilrs_auto report folder; "
-                         "choose another --out")
+        raise InputError(
+            f"{target}: exists and is not an ilrs_auto report folder; choose another --out"
+        )
 
     started = time.perf_counter()
     with console.status(f"building the world of {scenario.name}"):
@@ -87,13 +95,20 @@ def _run(scenario_path: Path | None, out_dir: Path | None, seed: int | None,
         transient=False,
     )
     with progress:
-        task = progress.add_task("mission", total=1.0, state="idle", remaining=0.0,
-                                 mission_s=0.0, replans=0)
+        task = progress.add_task(
+            "mission", total=1.0, state="idle", remaining=0.0, mission_s=0.0, replans=0
+        )
 
         def on_tick(p: MissionProgress) -> None:
             done = 1.0 - p.remaining_m / max(p.straight_line_m, 1e-6)
-            progress.update(task, completed=min(max(done, 0.0), 1.0), state=p.state,
-                            remaining=p.remaining_m, mission_s=p.time_s, replans=p.replans)
+            progress.update(
+                task,
+                completed=min(max(done, 0.0), 1.0),
+                state=p.state,
+                remaining=p.remaining_m,
+                mission_s=p.time_s,
+                replans=p.replans,
+            )
 
         record = run_mission(scenario, world, on_tick)
         if record.arrived:
@@ -103,12 +118,18 @@ def _run(scenario_path: Path | None, out_dir: Path | None, seed: int | None,
 
     table = Table(title=f"{scenario.name} (seed {scenario.seed})", show_header=False)
     table.add_row("final state", record.final_state.upper())
-    table.add_row("mission time", f"{record.mission_time_s:.0f} s "
-                  f"({record.mission_time_s / max(wall_s, 1e-9):.0f}x real time)")
+    table.add_row(
+        "mission time",
+        f"{record.mission_time_s:.0f} s "
+        f"({record.mission_time_s / max(wall_s, 1e-9):.0f}x real time)",
+    )
     table.add_row("distance driven", f"{record.distance_m:.1f} m")
-    table.add_row("replans", f"{len(record.replan_causes)} "
-                  f"({sum(c.cause == 'rock' for c in record.replan_causes)} for rocks seen "
-                  "by the depth camera)")
+    table.add_row(
+        "replans",
+        f"{len(record.replan_causes)} "
+        f"({sum(c.cause == 'rock' for c in record.replan_causes)} for rocks seen "
+        "by the depth camera)",
+    )
     if record.fault is not None:
         table.add_row("fault", f"{record.fault.event} at {record.fault.time_s:.0f} s")
     table.add_row("report", str(report))

@@ -41,7 +41,9 @@ class Region(NamedTuple):
         )
 
     def contains(self, cell: Cell) -> bool:
-        return self.row_begin <= cell.row < self.row_end and self.col_begin <= cell.col < self.col_end
+        return (
+            self.row_begin <= cell.row < self.row_end and self.col_begin <= cell.col < self.col_end
+        )
 
 
 @dataclass(frozen=True)

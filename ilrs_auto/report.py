@@ -18,15 +18,15 @@ import matplotlib
 
 matplotlib.use("Agg")  # reports are files; never open a window
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import numpy.typing as npt  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.patches import Circle  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import numpy.typing as npt
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Circle
 
-from ilrs_auto import __version__  # noqa: E402
-from ilrs_auto.errors import InputError  # noqa: E402
-from ilrs_auto.sim.runner import MissionRecord  # noqa: E402
+from ilrs_auto import __version__
+from ilrs_auto.errors import InputError
+from ilrs_auto.sim.runner import MissionRecord
 
 SUMMARY_NAME = "summary.json"
 MAP_NAME = "traverse.png"
@@ -56,8 +56,9 @@ def summarize(record: MissionRecord) -> dict[str, Any]:
         "arrived": record.arrived,
         "mission_time_s": round(record.mission_time_s, 3),
         "distance_m": round(record.distance_m, 3),
-        "straight_line_m": round(math.dist(scenario.mission.start_xy_m,
-                                           scenario.mission.goal_xy_m), 3),
+        "straight_line_m": round(
+            math.dist(scenario.mission.start_xy_m, scenario.mission.goal_xy_m), 3
+        ),
         "first_plan_length_m": round(first_plan.length_cells * res, 3) if first_plan else None,
         "plans": len(record.plans),
         "replans": len(record.replan_causes),
@@ -68,7 +69,8 @@ def summarize(record: MissionRecord) -> dict[str, Any]:
                 "rover_xy_m": [round(v, 3) for v in c.position_xy_m],
                 "blocked_cell": list(c.cell),
                 "cause": c.cause,
-                "rock_diameter_m": None if math.isnan(c.rock_diameter_m)
+                "rock_diameter_m": None
+                if math.isnan(c.rock_diameter_m)
                 else round(c.rock_diameter_m, 3),
                 "lethal_in_orbital_map": c.lethal_in_prior,
             }
@@ -76,8 +78,11 @@ def summarize(record: MissionRecord) -> dict[str, Any]:
         ],
         "depth_frames": record.frames,
         "rocks_in_world": len(record.world.rocks),
-        "fault": None if record.fault is None else {
-            "time_s": record.fault.time_s, "event": record.fault.event,
+        "fault": None
+        if record.fault is None
+        else {
+            "time_s": record.fault.time_s,
+            "event": record.fault.event,
             "detail": _jsonable(record.fault.detail),
         },
         "timeline": [
@@ -99,8 +104,7 @@ def write_report(record: MissionRecord, out_dir: str | os.PathLike[str]) -> Path
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         summary = summarize(record)
-        (staging / SUMMARY_NAME).write_text(json.dumps(summary, indent=2) + "\n",
-                                            encoding="utf-8")
+        (staging / SUMMARY_NAME).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         draw_traverse(record, staging / MAP_NAME)
         if target.exists():
             shutil.rmtree(target)
@@ -121,7 +125,8 @@ def draw_traverse(record: MissionRecord, path: Path) -> None:
     margin = 25.0
     x0, x1 = max(0.0, min(xs) - margin), min(world.geometry.width_m, max(xs) + margin)
     y0, y1 = max(0.0, min(ys) - margin), min(world.geometry.height_m, max(ys) + margin)
-    c0, c1, r0, r1 = int(x0 / res), int(math.ceil(x1 / res)), int(y0 / res), int(math.ceil(y1 / res))
+    c0, c1 = int(x0 / res), math.ceil(x1 / res)
+    r0, r1 = int(y0 / res), math.ceil(y1 / res)
     extent = (c0 * res, c1 * res, r0 * res, r1 * res)
 
     fig = plt.figure(figsize=(13, 8.5), layout="constrained")
@@ -137,26 +142,49 @@ def draw_traverse(record: MissionRecord, path: Path) -> None:
     layers[lethal & prior] = 1
     layers[lethal & ~prior] = 2
     cmap = ListedColormap([(0, 0, 0, 0), (0.45, 0.1, 0.6, 0.55), (0.95, 0.15, 0.1, 0.85)])
-    ax.imshow(layers, cmap=cmap, origin="lower", extent=extent, vmin=0, vmax=2,
-              interpolation="nearest")
+    ax.imshow(
+        layers, cmap=cmap, origin="lower", extent=extent, vmin=0, vmax=2, interpolation="nearest"
+    )
 
     for i, (_, plan) in enumerate(record.plans):
         xy = (plan.cells[:, ::-1] + 0.5) * res
-        ax.plot(xy[:, 0], xy[:, 1], color="white" if i == 0 else "#4fc3f7",
-                lw=1.6 if i == 0 else 1.0, ls="--" if i == 0 else "-", alpha=0.9,
-                label="first plan" if i == 0 else ("replans" if i == 1 else None))
-    ax.plot(record.driven_xy_m[:, 0], record.driven_xy_m[:, 1], color="#ffd54f", lw=2.2,
-            label="driven")
+        ax.plot(
+            xy[:, 0],
+            xy[:, 1],
+            color="white" if i == 0 else "#4fc3f7",
+            lw=1.6 if i == 0 else 1.0,
+            ls="--" if i == 0 else "-",
+            alpha=0.9,
+            label="first plan" if i == 0 else ("replans" if i == 1 else None),
+        )
+    ax.plot(
+        record.driven_xy_m[:, 0], record.driven_xy_m[:, 1], color="#ffd54f", lw=2.2, label="driven"
+    )
     for n, cause in enumerate(record.replan_causes, start=1):
         bx, by = world.geometry.centre_of(cause.cell)
         ax.plot(*cause.position_xy_m, marker="X", color="#ff7043", ms=9, mec="black")
-        ax.annotate(f"{n}", cause.position_xy_m, textcoords="offset points", xytext=(6, 6),
-                    color="white", fontsize=9, weight="bold")
+        ax.annotate(
+            f"{n}",
+            cause.position_xy_m,
+            textcoords="offset points",
+            xytext=(6, 6),
+            color="white",
+            fontsize=9,
+            weight="bold",
+        )
         ax.add_patch(Circle((bx, by), 1.5, fill=False, ec="#ff7043", lw=1.5))
-    ax.plot(*mission.start_xy_m, marker="^", color="#e0e0e0", ms=12, mec="black", ls="",
-            label="lander")
-    ax.plot(*mission.goal_xy_m, marker="*", color="#ffee58", ms=16, mec="black", ls="",
-            label="science target")
+    ax.plot(
+        *mission.start_xy_m, marker="^", color="#e0e0e0", ms=12, mec="black", ls="", label="lander"
+    )
+    ax.plot(
+        *mission.goal_xy_m,
+        marker="*",
+        color="#ffee58",
+        ms=16,
+        mec="black",
+        ls="",
+        label="science target",
+    )
     ax.plot([], [], color=(0.95, 0.15, 0.1), lw=6, label="hazard seen by depth camera")
     ax.plot([], [], color=(0.45, 0.1, 0.6), lw=6, label="hazard known from orbit")
     ax.plot([], [], marker="X", color="#ff7043", mec="black", ls="", label="replan (rock ahead)")
@@ -187,20 +215,28 @@ def _draw_timeline(ax: Any, record: MissionRecord) -> None:
     for i, (start, state) in enumerate(changes):
         stop = changes[i + 1][0] if i + 1 < len(changes) else end
         width = max(stop - start, end * 0.004)
-        ax.broken_barh([(start, width)], (lanes.index(state) - 0.4, 0.8),
-                       color=STATE_COLOURS.get(state, "black"))
+        ax.broken_barh(
+            [(start, width)],
+            (lanes.index(state) - 0.4, 0.8),
+            color=STATE_COLOURS.get(state, "black"),
+        )
     for cause in record.replan_causes:
         ax.axvline(cause.time_s, color="black", lw=0.8, ls=":")
     ax.set_xlim(0, end)
     ax.set_ylim(len(lanes) - 0.5, -0.5)
-    ax.set_yticks(range(len(lanes)), [state.replace("traverse_", "") for state in lanes],
-                  fontsize=8)
+    ax.set_yticks(
+        range(len(lanes)), [state.replace("traverse_", "") for state in lanes], fontsize=8
+    )
     ax.set_xlabel("mission time (s)")
     ax.set_title("state timeline (dotted: replans)", fontsize=10)
 
 
-def _hillshade(heights: npt.NDArray[np.float32], res: float, azimuth_deg: float = 315.0,
-               elevation_deg: float = 35.0) -> npt.NDArray[np.float64]:
+def _hillshade(
+    heights: npt.NDArray[np.float32],
+    res: float,
+    azimuth_deg: float = 315.0,
+    elevation_deg: float = 35.0,
+) -> npt.NDArray[np.float64]:
     gy, gx = np.gradient(heights.astype(np.float64), res)
     az, el = math.radians(azimuth_deg), math.radians(elevation_deg)
     normal = np.stack([-gx, -gy, np.ones_like(gx)])

@@ -17,15 +17,24 @@ from ilrs_auto.cli import main
 
 
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+def default_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     cwd = tmp_path_factory.mktemp("default")
-    result = subprocess.run([sys.executable, "-m", "ilrs_auto.cli", "run"], cwd=cwd,
-                            capture_output=True, text=True, timeout=600, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "ilrs_auto.cli", "run"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     return result, cwd / "ilrs-report-shoemaker-rim-traverse"
 
 
 def test_default_mission_arrives_after_replanning_around_rocks(
-        default_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    default_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
     result, report = default_run
     assert result.returncode == 0, result.stderr
     summary = json.loads((report / "summary.json").read_text())
@@ -49,17 +58,30 @@ def write(tmp_path: Path, text: str) -> Path:
 GOOD = "name: t\nmission:\n  start_xy_m: [520, 700]\n  goal_xy_m: [540, 700]\n"
 BAD_INPUTS = {
     "missing file": (None, r"nothing\.yaml: no such scenario file"),
-    "unknown key": (GOOD + "rover:\n  colour: red\n", r"scenario\.yaml:6: rover\.colour: unknown key"),
-    "goal outside": (GOOD.replace("[540, 700]", "[540, 9000]"),
-                     r"scenario\.yaml:4: mission\.goal_xy_m: \(540, 9000\) is outside the map"),
-    "goal on hazard": (GOOD.replace("[540, 700]", "[982.5, 462.5]"),
-                       r"scenario\.yaml:4: mission\.goal_xy_m: the goal .* is on a hazard"),
-    "start on obstacle": (GOOD.replace("[520, 700]", "[982.5, 462.5]"),
-                          r"scenario\.yaml:3: mission\.start_xy_m: the start .* is on a hazard"),
-    "missing dem": ("terrain:\n  dem: gone.tif\n" + GOOD,
-                    r"scenario\.yaml:2: terrain\.dem: no such file"),
-    "corrupt dem": ("terrain:\n  dem: corrupt.tif\n" + GOOD,
-                    r"scenario\.yaml:2: terrain\.dem: .*corrupt\.tif: "),
+    "unknown key": (
+        GOOD + "rover:\n  colour: red\n",
+        r"scenario\.yaml:6: rover\.colour: unknown key",
+    ),
+    "goal outside": (
+        GOOD.replace("[540, 700]", "[540, 9000]"),
+        r"scenario\.yaml:4: mission\.goal_xy_m: \(540, 9000\) is outside the map",
+    ),
+    "goal on hazard": (
+        GOOD.replace("[540, 700]", "[982.5, 462.5]"),
+        r"scenario\.yaml:4: mission\.goal_xy_m: the goal .* is on a hazard",
+    ),
+    "start on obstacle": (
+        GOOD.replace("[520, 700]", "[982.5, 462.5]"),
+        r"scenario\.yaml:3: mission\.start_xy_m: the start .* is on a hazard",
+    ),
+    "missing dem": (
+        "terrain:\n  dem: gone.tif\n" + GOOD,
+        r"scenario\.yaml:2: terrain\.dem: no such file",
+    ),
+    "corrupt dem": (
+        "terrain:\n  dem: corrupt.tif\n" + GOOD,
+        r"scenario\.yaml:2: terrain\.dem: .*corrupt\.tif: ",
+    ),
 }
 
 
@@ -72,7 +94,11 @@ def test_bad_input_is_one_line_exit_2_and_no_report(tmp_path: Path, case: str) -
     out = tmp_path / "report"
     result = subprocess.run(
         [sys.executable, "-m", "ilrs_auto.cli", "run", str(scenario), "--out", str(out)],
-        capture_output=True, text=True, timeout=300, check=False)
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -100,8 +126,7 @@ def test_bad_arguments_exit_2() -> None:
 
 
 def test_a_mission_that_does_not_arrive_exits_1_with_its_report(tmp_path: Path) -> None:
-    scenario = write(tmp_path, GOOD.replace("[540, 700]", "[600, 700]") +
-                     "  time_limit_s: 20\n")
+    scenario = write(tmp_path, GOOD.replace("[540, 700]", "[600, 700]") + "  time_limit_s: 20\n")
     out = tmp_path / "report"
     result = CliRunner().invoke(main, ["run", str(scenario), "--out", str(out), "--quiet"])
     assert result.exit_code == 1

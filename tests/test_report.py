@@ -28,7 +28,8 @@ def test_report_has_picture_and_summary(tmp_path: Path, record: MissionRecord) -
 
 
 def test_a_failed_write_leaves_the_previous_report_whole(
-        tmp_path: Path, record: MissionRecord, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, record: MissionRecord, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = report.write_report(record, tmp_path / "r")
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 

@@ -6,7 +6,6 @@
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "Native core of ilrs_auto (private: use the ilrs_auto Python API).";
-  m.attr("__version__") = ILRS_VERSION;
 
   ilrs::bindings::DeclarePerception(m);
   ilrs::bindings::DeclarePlanning(m);

@@ -3,6 +3,7 @@
 #include <pybind11/stl.h>
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "array_checks.h"
@@ -69,14 +70,14 @@ void DefinePlanning(py::module_& m) {
   m.def(
       "plan_grid_astar",
       [](const CArray<float>& costmap, std::pair<int, int> start, std::pair<int, int> goal,
-         double timeout_s, const CancelToken* cancel, const std::string& cost_model,
+         double timeout_s, std::optional<const CancelToken*> cancel, const std::string& cost_model,
          float unknown_cost) {
         const GridView<const float> map = ConstGrid(costmap, "costmap");
         planning::PlanRequest request;
         request.start = {start.first, start.second};
         request.goal = {goal.first, goal.second};
         request.timeout_s = timeout_s;
-        request.cancel = cancel;
+        request.cancel = cancel.value_or(nullptr);
         planning::GridAStarOptions options;
         options.cost_model = CostModelFromName(cost_model);
         options.unknown_cost = unknown_cost;
@@ -95,7 +96,7 @@ void DefinePlanning(py::module_& m) {
         return py::make_tuple(cells, path.cost, path.stats.expansions, path.stats.elapsed_s);
       },
       py::arg("costmap"), py::arg("start"), py::arg("goal"), py::arg("timeout_s") = 0.0,
-      py::arg("cancel") = nullptr, py::arg("cost_model") = "geometric",
+      py::arg("cancel") = std::nullopt, py::arg("cost_model") = "geometric",
       py::arg("unknown_cost") = std::numeric_limits<float>::infinity());
 }
 

@@ -31,7 +31,7 @@ PLANNING_FAILURE_EVENTS: dict[type[PlanningError], str] = {
 def event_for(error: PlanningError) -> str:
     """The mission event of a planning failure (its most specific registered class)."""
     for cls in type(error).__mro__:
-        event = PLANNING_FAILURE_EVENTS.get(cls)  # type: ignore[call-overload]
+        event = PLANNING_FAILURE_EVENTS.get(cls)
         if event is not None:
             return event
     raise KeyError(f"no mission event for planning failure {type(error).__name__}")

@@ -9,16 +9,18 @@ same run then makes the same transitions at the same mission times on any machin
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeAlias
 
 from ilrs_auto.planning.base import CancelToken, Plan, Planner, PlanRequest
 from ilrs_auto.planning.errors import PlanningError
 
-Outcome = Plan | PlanningError
+Outcome: TypeAlias = Plan | PlanningError
 
 
 class PlanJob:
-    def __init__(self, future: Future[Plan], token: CancelToken, ready_at_s: float,
-                 deterministic: bool) -> None:
+    def __init__(
+        self, future: Future[Plan], token: CancelToken, ready_at_s: float, deterministic: bool
+    ) -> None:
         self._future = future
         self._token = token
         self.ready_at_s = ready_at_s
@@ -32,7 +34,8 @@ class PlanJob:
         elif not self._future.done():
             return None
         try:
-            return self._future.result()
+            plan: Plan = self._future.result()
+            return plan
         except PlanningError as failure:
             return failure
 
@@ -50,8 +53,9 @@ class PlanJobRunner:
 
     def submit(self, request: PlanRequest, now_s: float) -> PlanJob:
         token = CancelToken()
-        request = PlanRequest(request.costmap, request.start, request.goal, request.timeout_s,
-                              token)
+        request = PlanRequest(
+            request.costmap, request.start, request.goal, request.timeout_s, token
+        )
         future = self._executor.submit(self.planner.plan, request)
         return PlanJob(future, token, now_s + self.latency_s, self.deterministic)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import Enum
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -53,12 +54,17 @@ STATES: list[Any] = [
 
 TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "start", "source": "idle", "dest": "traverse"},
-    {"trigger": "path_ready", "source": ["traverse_planning", "traverse_replanning"],
-     "dest": "traverse_driving"},
+    {
+        "trigger": "path_ready",
+        "source": ["traverse_planning", "traverse_replanning"],
+        "dest": "traverse_driving",
+    },
     {"trigger": "path_blocked", "source": "traverse_driving", "dest": "traverse_replanning"},
     {"trigger": "goal_reached", "source": "traverse_driving", "dest": "arrived"},
-    *({"trigger": event, "source": "traverse", "dest": "fault"}
-      for event in PLANNING_FAILURE_EVENTS.values()),
+    *(
+        {"trigger": event, "source": "traverse", "dest": "fault"}
+        for event in PLANNING_FAILURE_EVENTS.values()
+    ),
     {"trigger": "drive_stalled", "source": "traverse_driving", "dest": "fault"},
     {"trigger": "mission_timeout", "source": "traverse", "dest": "fault"},
     {"trigger": "safed", "source": "fault", "dest": "safe"},
@@ -111,10 +117,22 @@ class Transition:
 class RoverTraverse:
     """The traverse behaviour of one rover. Call :meth:`tick` once per control period."""
 
-    state: str  # set by the state machine
+    # Bound by the state machine (declared here for type checkers, as transitions documents).
+    state: str
+    trigger: Callable[..., bool]
+    start: Callable[..., bool]
+    enter_safe_mode: Callable[..., bool]
+    resume: Callable[..., bool]
 
-    def __init__(self, goal: TraverseGoal, geometry: GridGeometry, costmap: CostmapSource,
-                 drive: Drive, jobs: PlanJobRunner, clock: MissionClock) -> None:
+    def __init__(
+        self,
+        goal: TraverseGoal,
+        geometry: GridGeometry,
+        costmap: CostmapSource,
+        drive: Drive,
+        jobs: PlanJobRunner,
+        clock: MissionClock,
+    ) -> None:
         self.goal = goal
         self.geometry = geometry
         self.costmap = costmap
@@ -130,9 +148,15 @@ class RoverTraverse:
         self._progress_odometer_m = 0.0
         self._progress_time_s = 0.0
         self.machine = HierarchicalMachine(
-            model=self, states=STATES, transitions=TRANSITIONS, initial="idle",
-            queued=True, send_event=True, auto_transitions=False,
-            after_state_change="_record", on_exception="_on_exception",
+            model=self,
+            states=STATES,
+            transitions=TRANSITIONS,
+            initial="idle",
+            queued=True,
+            send_event=True,
+            auto_transitions=False,
+            after_state_change="_record",
+            on_exception="_on_exception",
         )
 
     # ---- reading results ------------------------------------------------------------------
@@ -161,7 +185,8 @@ class RoverTraverse:
         if isinstance(outcome, Plan):
             self.trigger("path_ready", plan=outcome)
         else:
-            self.trigger(event_for(outcome), error=str(outcome), cell=tuple(outcome.cell))
+            cell = tuple(getattr(outcome, "cell", (-1, -1)))
+            self.trigger(event_for(outcome), error=str(outcome), cell=cell)
 
     def _watch_drive(self, now: float) -> None:
         x, y = self.drive.position_xy()
@@ -177,8 +202,9 @@ class RoverTraverse:
         if odometer - self._progress_odometer_m >= 0.05:
             self._progress_odometer_m, self._progress_time_s = odometer, now
         elif now - self._progress_time_s >= self.goal.stall_timeout_s:
-            self.trigger("drive_stalled", position_xy_m=(x, y),
-                         still_for_s=now - self._progress_time_s)
+            self.trigger(
+                "drive_stalled", position_xy_m=(x, y), still_for_s=now - self._progress_time_s
+            )
 
     def _first_lethal_cell_ahead(self, x: float, y: float) -> Cell | None:
         """The first cell of the path still ahead of the rover that has become lethal."""
@@ -187,7 +213,7 @@ class RoverTraverse:
             return None
         centres = (cells[:, ::-1].astype(np.float64) + 0.5) * self.geometry.resolution_m
         nearest = int(np.argmin(np.hypot(centres[:, 0] - x, centres[:, 1] - y)))
-        ahead = cells[nearest + 1:]
+        ahead = cells[nearest + 1 :]
         lethal = np.isinf(self.costmap.cost[ahead[:, 0], ahead[:, 1]])
         if not lethal.any():
             return None
@@ -251,17 +277,28 @@ class RoverTraverse:
         if "plan" in event.kwargs:
             plan: Plan = event.kwargs["plan"]
             detail.update(cost=plan.cost, cells=len(plan.cells), expansions=plan.expansions)
-        record = Transition(self.clock.now_s, event.event.name,
-                            event.transition.source if event.transition else "",
-                            self.state, detail)
+        record = Transition(
+            self.clock.now_s,
+            event.event.name,
+            event.transition.source if event.transition else "",
+            self.state,
+            detail,
+        )
         self.transitions.append(record)
         if self.state == TraverseState.FAULT:
             self.fault = record
 
     def _on_exception(self, event: EventData) -> None:
         error = event.error
-        self.transitions.append(Transition(self.clock.now_s, "exception", self.state, "fault",
-                                           {"error": f"{type(error).__name__}: {error}"}))
+        self.transitions.append(
+            Transition(
+                self.clock.now_s,
+                "exception",
+                self.state,
+                "fault",
+                {"error": f"{type(error).__name__}: {error}"},
+            )
+        )
         self.machine.set_state("fault", model=self)
         self.fault = self.transitions[-1]
         self.drive.stop()

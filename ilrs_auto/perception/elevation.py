@@ -48,8 +48,9 @@ class CameraPose:
     rotation: npt.NDArray[np.float64] = field(default_factory=lambda: np.eye(3))
 
     @classmethod
-    def looking(cls, position_m: tuple[float, float, float], heading_rad: float,
-                pitch_down_rad: float) -> CameraPose:
+    def looking(
+        cls, position_m: tuple[float, float, float], heading_rad: float, pitch_down_rad: float
+    ) -> CameraPose:
         """A level camera turned to ``heading_rad`` (from east, counter-clockwise), tilted down."""
         ch, sh = math.cos(heading_rad), math.sin(heading_rad)
         cp, sp = math.cos(pitch_down_rad), math.sin(pitch_down_rad)
@@ -77,15 +78,17 @@ class FusionConfig:
 class ElevationMap:
     """Per-cell height, variance and highest measurement, fused frame by frame."""
 
-    def __init__(self, shape: tuple[int, int], resolution_m: float,
-                 fusion: FusionConfig | None = None) -> None:
+    def __init__(
+        self, shape: tuple[int, int], resolution_m: float, fusion: FusionConfig | None = None
+    ) -> None:
         self._map = _core.ElevationMap(shape[0], shape[1], resolution_m)
         self.fusion = fusion or FusionConfig()
         self._fusion_params = self.fusion.to_core()
 
     @classmethod
-    def from_prior(cls, heights_m: FloatGrid, resolution_m: float,
-                   fusion: FusionConfig | None = None) -> ElevationMap:
+    def from_prior(
+        cls, heights_m: FloatGrid, resolution_m: float, fusion: FusionConfig | None = None
+    ) -> ElevationMap:
         """Starts from prior heights (e.g. an orbital DEM), all with the prior variance."""
         if heights_m.ndim != 2:
             raise ValueError(f"heights_m must be 2D, got shape {heights_m.shape}")
@@ -129,10 +132,13 @@ class ElevationMap:
         return self.fuse_points(points, pose.position_m)
 
 
-def depth_to_points(depth_m: FloatGrid, camera: PinholeCamera,
-                    pose: CameraPose) -> npt.NDArray[np.float32]:
+def depth_to_points(
+    depth_m: FloatGrid, camera: PinholeCamera, pose: CameraPose
+) -> npt.NDArray[np.float32]:
     """Site-frame points (N, 3) of every valid pixel (finite depth > 0)."""
     return _core.depth_to_points(  # type: ignore[no-any-return]
-        np.ascontiguousarray(depth_m, dtype=np.float32), camera.to_core(),
-        pose.position_m, pose.rotation,
+        np.ascontiguousarray(depth_m, dtype=np.float32),
+        camera.to_core(),
+        pose.position_m,
+        pose.rotation,
     )

@@ -72,8 +72,9 @@ class TraversabilityMap:
         self._costmap_params.validate()
         # How far (in cells) a height change reaches into the hazard layers: through the
         # fitted plane, or through the step window's residuals.
-        self.reach_cells = max(self._hazard_params.plane_radius_cells,
-                               self._hazard_params.step_radius_cells)
+        self.reach_cells = max(
+            self._hazard_params.plane_radius_cells, self._hazard_params.step_radius_cells
+        )
         shape = elevation_m.shape
         self.slope_deg: FloatGrid = np.full(shape, np.nan, np.float32)
         self.roughness_m: FloatGrid = np.full(shape, np.nan, np.float32)
@@ -91,11 +92,19 @@ class TraversabilityMap:
             return changed
         region = changed.dilated(self.reach_cells, self.shape)
         _core.compute_hazard_layers(
-            self._elevation, self._hazard_params, tuple(region),
-            self.slope_deg, self.roughness_m, self.step_m,
+            self._elevation,
+            self._hazard_params,
+            tuple(region),
+            self.slope_deg,
+            self.roughness_m,
+            self.step_m,
         )
         _core.compute_costmap(
-            self.slope_deg, self.roughness_m, self.step_m, self._costmap_params, tuple(region),
+            self.slope_deg,
+            self.roughness_m,
+            self.step_m,
+            self._costmap_params,
+            tuple(region),
             self.cost,
         )
         return region

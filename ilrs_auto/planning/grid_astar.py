@@ -19,10 +19,13 @@ class GridAStar:
 
     name = "grid_astar"
 
-    def __init__(self, cost_model: CostModel = "geometric",
-                 unknown_cost: float = float("inf")) -> None:
+    def __init__(
+        self, cost_model: CostModel = "geometric", unknown_cost: float = float("inf")
+    ) -> None:
         if cost_model not in ("geometric", "entered_cell"):
-            raise ValueError(f"cost_model must be 'geometric' or 'entered_cell', got {cost_model!r}")
+            raise ValueError(
+                f"cost_model must be 'geometric' or 'entered_cell', got {cost_model!r}"
+            )
         self.cost_model: CostModel = cost_model
         self.unknown_cost = unknown_cost
 
@@ -33,7 +36,12 @@ class GridAStar:
         if costmap.dtype != np.float32:
             raise ValueError(f"costmap must be float32, got {costmap.dtype}")
         cells, cost, expansions, elapsed_s = _core.plan_grid_astar(
-            np.ascontiguousarray(costmap), tuple(request.start), tuple(request.goal),
-            request.timeout_s, request.cancel, self.cost_model, self.unknown_cost,
+            np.ascontiguousarray(costmap),
+            tuple(request.start),
+            tuple(request.goal),
+            request.timeout_s,
+            request.cancel,
+            self.cost_model,
+            self.unknown_cost,
         )
         return Plan(cells, float(cost), int(expansions), float(elapsed_s), self.name)

@@ -16,11 +16,11 @@ FloatGrid = npt.NDArray[np.float32]
 
 
 class DepthCamera:
-    def __init__(self, config: DepthCameraConfig, resolution_m: float,
-                 rng: np.random.Generator) -> None:
+    def __init__(
+        self, config: DepthCameraConfig, resolution_m: float, rng: np.random.Generator
+    ) -> None:
         self.config = config
-        self.intrinsics = PinholeCamera.from_fov(config.width_px, config.height_px,
-                                                 config.hfov_deg)
+        self.intrinsics = PinholeCamera.from_fov(config.width_px, config.height_px, config.hfov_deg)
         self._core_intrinsics = self.intrinsics.to_core()
         self._params = _core.RaycastParams()
         self._params.resolution_m = resolution_m
@@ -28,13 +28,17 @@ class DepthCamera:
         self._rng = rng
 
     def pose(self, x_m: float, y_m: float, ground_z_m: float, heading_rad: float) -> CameraPose:
-        return CameraPose.looking((x_m, y_m, ground_z_m + self.config.mast_height_m),
-                                  heading_rad, math.radians(self.config.pitch_deg))
+        return CameraPose.looking(
+            (x_m, y_m, ground_z_m + self.config.mast_height_m),
+            heading_rad,
+            math.radians(self.config.pitch_deg),
+        )
 
     def render(self, heights_m: FloatGrid, pose: CameraPose) -> FloatGrid:
         """A depth image (metres along the optical axis, NaN where nothing was hit)."""
-        depth: FloatGrid = _core.render_depth(heights_m, self._core_intrinsics, pose.position_m,
-                                              pose.rotation, self._params)
+        depth: FloatGrid = _core.render_depth(
+            heights_m, self._core_intrinsics, pose.position_m, pose.rotation, self._params
+        )
         sigma = self.config.noise_floor_m + self.config.noise_per_range2 * np.square(depth)
         noise = self._rng.standard_normal(depth.shape).astype(np.float32)
         return (depth + np.nan_to_num(sigma) * noise).astype(np.float32)

@@ -90,13 +90,16 @@ def place_rocks(
     return RockField(xs[keep], ys[keep], diameters, diameters * height_ratio)
 
 
-def rasterize_rocks(ground_m: npt.NDArray[np.float32], geometry: GridGeometry,
-                    rocks: RockField) -> npt.NDArray[np.float32]:
+def rasterize_rocks(
+    ground_m: npt.NDArray[np.float32], geometry: GridGeometry, rocks: RockField
+) -> npt.NDArray[np.float32]:
     """Ground plus rocks: each rock a half-ellipsoid (radius D/2, given height) on the ground
     under its centre, cells taking the highest surface at their centre."""
-    heights = ground_m.copy()
+    heights: npt.NDArray[np.float32] = ground_m.copy()
     res = geometry.resolution_m
-    for x, y, diameter, height in zip(rocks.x_m, rocks.y_m, rocks.diameter_m, rocks.height_m):
+    for x, y, diameter, height in zip(
+        rocks.x_m, rocks.y_m, rocks.diameter_m, rocks.height_m, strict=True
+    ):
         radius = diameter / 2
         c0 = max(0, int(np.floor((x - radius) / res)))
         c1 = min(geometry.cols, int(np.ceil((x + radius) / res)) + 1)
@@ -114,8 +117,10 @@ def rasterize_rocks(ground_m: npt.NDArray[np.float32], geometry: GridGeometry,
             if 0 <= row < geometry.rows and 0 <= col < geometry.cols:
                 heights[row, col] = max(heights[row, col], ground_m[row, col] + height)
             continue
-        base = ground_m[min(max(int(y // res), 0), geometry.rows - 1),
-                        min(max(int(x // res), 0), geometry.cols - 1)]
+        base = ground_m[
+            min(max(int(y // res), 0), geometry.rows - 1),
+            min(max(int(x // res), 0), geometry.cols - 1),
+        ]
         top = (base + height * np.sqrt(np.clip(1.0 - rr, 0.0, 1.0))).astype(np.float32)
         block = heights[r0:r1, c0:c1]
         np.copyto(block, np.maximum(block, top), where=inside)

@@ -49,16 +49,18 @@ class SimRover:
         return self._index < len(self._path)
 
     def remaining_path(self) -> PathXY:
-        return self._path[self._index:]
+        return self._path[self._index :]
 
     def step(self, dt_s: float) -> None:
         if not self.moving or self.stuck:
             return
         s = self.state
         # Pass every waypoint already within the look-ahead distance.
-        while (self._index < len(self._path) - 1 and
-               math.hypot(self._path[self._index, 0] - s.x_m,
-                          self._path[self._index, 1] - s.y_m) < self.lookahead_m):
+        while (
+            self._index < len(self._path) - 1
+            and math.hypot(self._path[self._index, 0] - s.x_m, self._path[self._index, 1] - s.y_m)
+            < self.lookahead_m
+        ):
             self._index += 1
         tx, ty = self._path[self._index]
         distance = math.hypot(tx - s.x_m, ty - s.y_m)

@@ -99,8 +99,11 @@ class _SimDrive:
         return self.rover.state.odometer_m
 
 
-def run_mission(scenario: Scenario, world: World | None = None,
-                on_tick: Callable[[Progress], None] | None = None) -> MissionRecord:
+def run_mission(
+    scenario: Scenario,
+    world: World | None = None,
+    on_tick: Callable[[Progress], None] | None = None,
+) -> MissionRecord:
     """Flies the scenario's traverse in simulation; the same scenario gives the same record."""
     world = world or build_world(scenario)
     geometry = world.geometry
@@ -108,22 +111,29 @@ def run_mission(scenario: Scenario, world: World | None = None,
     rng = np.random.default_rng([scenario.seed, 1])  # the world used stream 0
 
     emap = ElevationMap.from_prior(
-        world.ground_m, geometry.resolution_m,
-        FusionConfig(noise_floor_m=max(camera_cfg.noise_floor_m, 1e-3),
-                     noise_per_range2=camera_cfg.noise_per_range2),
+        world.ground_m,
+        geometry.resolution_m,
+        FusionConfig(
+            noise_floor_m=max(camera_cfg.noise_floor_m, 1e-3),
+            noise_per_range2=camera_cfg.noise_per_range2,
+        ),
     )
     local = TraversabilityMap(emap.height_m, geometry.resolution_m, hazard_config(scenario))
     prior_lethal = local.lethal()
     camera = DepthCamera(camera_cfg, geometry.resolution_m, rng)
 
     sx, sy = mission.start_xy_m
-    rover = SimRover(RoverState(sx, sy, math.radians(mission.start_heading_deg)),
-                     rover_cfg.speed_mps, rover_cfg.yaw_rate_dps)
+    rover = SimRover(
+        RoverState(sx, sy, math.radians(mission.start_heading_deg)),
+        rover_cfg.speed_mps,
+        rover_cfg.yaw_rate_dps,
+    )
     drive = _SimDrive(rover)
     clock = SimClock()
     jobs = PlanJobRunner(GridAStar(), mission.planning_latency_s, deterministic=True)
-    goal = TraverseGoal(mission.goal_xy_m, mission.goal_tolerance_m, mission.time_limit_s,
-                        mission.stall_timeout_s)
+    goal = TraverseGoal(
+        mission.goal_xy_m, mission.goal_tolerance_m, mission.time_limit_s, mission.stall_timeout_s
+    )
     behaviour = RoverTraverse(goal, geometry, local, drive, jobs, clock)
 
     straight = math.dist(mission.start_xy_m, mission.goal_xy_m)
@@ -146,9 +156,15 @@ def run_mission(scenario: Scenario, world: World | None = None,
             if (rover.state.x_m, rover.state.y_m) != driven[-1]:
                 driven.append((rover.state.x_m, rover.state.y_m))
             if on_tick is not None:
-                on_tick(Progress(now, behaviour.state,
-                                 math.dist((rover.state.x_m, rover.state.y_m), mission.goal_xy_m),
-                                 straight, len(behaviour.replans)))
+                on_tick(
+                    Progress(
+                        now,
+                        behaviour.state,
+                        math.dist((rover.state.x_m, rover.state.y_m), mission.goal_xy_m),
+                        straight,
+                        len(behaviour.replans),
+                    )
+                )
     finally:
         behaviour.close()
         jobs.close()
@@ -170,8 +186,9 @@ def run_mission(scenario: Scenario, world: World | None = None,
     )
 
 
-def _sense(world: World, camera: DepthCamera, emap: ElevationMap, local: TraversabilityMap,
-           rover: SimRover) -> None:
+def _sense(
+    world: World, camera: DepthCamera, emap: ElevationMap, local: TraversabilityMap, rover: SimRover
+) -> None:
     s = rover.state
     pose = camera.pose(s.x_m, s.y_m, world.height_at(s.x_m, s.y_m), s.heading_rad)
     depth = camera.render(world.heights_m, pose)
@@ -179,8 +196,9 @@ def _sense(world: World, camera: DepthCamera, emap: ElevationMap, local: Travers
     local.update(changed)
 
 
-def _explain(replan: Transition, world: World, scenario: Scenario,
-             prior_lethal: npt.NDArray[np.bool_]) -> ReplanCause:
+def _explain(
+    replan: Transition, world: World, scenario: Scenario, prior_lethal: npt.NDArray[np.bool_]
+) -> ReplanCause:
     cell: Cell = replan.detail["cell"]
     x, y = world.geometry.centre_of(cell)
     index, edge_m = world.rocks.nearest(x, y)

@@ -124,15 +124,11 @@ class MissionConfig:
     start_heading_deg: float = field(
         default=0.0, metadata=_spec("initial heading, counter-clockwise from east", lo=-360, hi=360)
     )
-    goal_tolerance_m: float = field(
-        default=1.0, metadata=_spec("arrival radius", lo=0.1, hi=100.0)
-    )
+    goal_tolerance_m: float = field(default=1.0, metadata=_spec("arrival radius", lo=0.1, hi=100.0))
     time_limit_s: float = field(
         default=7200.0, metadata=_spec("mission time budget", lo=1.0, hi=1e7)
     )
-    tick_s: float = field(
-        default=0.5, metadata=_spec("control period", lo=0.01, hi=10.0)
-    )
+    tick_s: float = field(default=0.5, metadata=_spec("control period", lo=0.01, hi=10.0))
     planning_latency_s: float = field(
         default=2.0, metadata=_spec("mission time charged per plan", lo=0.0, hi=600.0)
     )
@@ -167,8 +163,11 @@ class Scenario:
         from ilrs_auto.assets import assets_dir
 
         given = Path(self.terrain.dem)
-        candidates = [given] if given.is_absolute() else [
-            Path(self.source).parent / given, assets_dir() / given]
+        candidates = (
+            [given]
+            if given.is_absolute()
+            else [Path(self.source).parent / given, assets_dir() / given]
+        )
         for candidate in candidates:
             if candidate.is_file():
                 return candidate
@@ -226,9 +225,10 @@ def _build(cls: type, node: yaml.Node, prefix: str, source: str, lines: dict[str
         if key in values:
             raise InputError(f"{source}:{line}: {dotted}: given twice")
         lines[dotted] = line
-        hint = hints[key]
-        if dataclasses.is_dataclass(hint):
-            values[key] = hint(**_build(hint, value_node, dotted + ".", source, lines))
+        hint: Any = hints[key]
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+            section: Any = hint
+            values[key] = section(**_build(section, value_node, dotted + ".", source, lines))
         else:
             values[key] = _scalar(hint, value_node, f"{source}:{line}: {dotted}", fields[key])
     return values
@@ -255,9 +255,11 @@ def _scalar(hint: Any, node: yaml.Node, where: str, spec: dataclasses.Field[Any]
 
 
 def _number(kind: Any, node: yaml.Node, where: str) -> Any:
-    value = yaml.constructor.SafeConstructor().construct_object(node) if isinstance(
-        node, yaml.ScalarNode
-    ) else None
+    value = (
+        yaml.constructor.SafeConstructor().construct_object(node)
+        if isinstance(node, yaml.ScalarNode)
+        else None
+    )
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise InputError(f"{where}: expected a whole number, got {_node_text(node)!r}")

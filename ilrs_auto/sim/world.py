@@ -82,15 +82,19 @@ def build_world(scenario: Scenario) -> World:
     geometry = GridGeometry(rows, cols, dem.width_m / cols)
     # Cubic resampling, then a Gaussian of half the DEM posting to smooth the seams between
     # posts, which would otherwise show as a grid of small slope breaks.
-    ground = cv2.resize(dem.heights_m, (cols, rows), interpolation=cv2.INTER_CUBIC)
+    resampled = cv2.resize(dem.heights_m, (cols, rows), interpolation=cv2.INTER_CUBIC)
     sigma_cells = 0.5 * dem.resolution_m / geometry.resolution_m
     if sigma_cells > 0.5:
-        ground = cv2.GaussianBlur(ground, (0, 0), sigma_cells, borderType=cv2.BORDER_REFLECT)
-    ground = np.ascontiguousarray(ground, dtype=np.float32)
+        resampled = cv2.GaussianBlur(
+            resampled, (0, 0), sigma_cells, borderType=cv2.BORDER_REFLECT
+        )
+    ground: FloatGrid = np.ascontiguousarray(resampled, dtype=np.float32)
 
     mission = scenario.mission
-    for key, (x, y) in (("mission.start_xy_m", mission.start_xy_m),
-                        ("mission.goal_xy_m", mission.goal_xy_m)):
+    for key, (x, y) in (
+        ("mission.start_xy_m", mission.start_xy_m),
+        ("mission.goal_xy_m", mission.goal_xy_m),
+    ):
         if not geometry.contains_xy(x, y):
             raise InputError(
                 f"{scenario.where(key)}: ({x:g}, {y:g}) is outside the map "
@@ -101,13 +105,22 @@ def build_world(scenario: Scenario) -> World:
     rock_cfg = scenario.rocks
     (sx, sy), (gx, gy) = mission.start_xy_m, mission.goal_xy_m
     margin = rock_cfg.field_margin_m
-    bounds = (max(0.0, min(sx, gx) - margin), max(0.0, min(sy, gy) - margin),
-              min(geometry.width_m, max(sx, gx) + margin),
-              min(geometry.height_m, max(sy, gy) + margin))
+    bounds = (
+        max(0.0, min(sx, gx) - margin),
+        max(0.0, min(sy, gy) - margin),
+        min(geometry.width_m, max(sx, gx) + margin),
+        min(geometry.height_m, max(sy, gy) + margin),
+    )
     clear = [(sx, sy, rock_cfg.clear_radius_m), (gx, gy, rock_cfg.clear_radius_m)]
-    rocks = place_rocks(rng, bounds, rock_cfg.cumulative_fractional_area,
-                        rock_cfg.min_diameter_m, rock_cfg.max_diameter_m,
-                        rock_cfg.height_ratio, clear)
+    rocks = place_rocks(
+        rng,
+        bounds,
+        rock_cfg.cumulative_fractional_area,
+        rock_cfg.min_diameter_m,
+        rock_cfg.max_diameter_m,
+        rock_cfg.height_ratio,
+        clear,
+    )
     heights = rasterize_rocks(ground, geometry, rocks)
     world = World(geometry, ground, heights, rocks, dem)
     _check_drivable(world, scenario)
@@ -118,8 +131,10 @@ def _check_drivable(world: World, scenario: Scenario) -> None:
     """Start and goal must be on ground the rover can drive on (judged on the true surface)."""
     truth = TraversabilityMap(world.heights_m, world.geometry.resolution_m, hazard_config(scenario))
     mission = scenario.mission
-    for key, role, (x, y) in (("mission.start_xy_m", "start", mission.start_xy_m),
-                              ("mission.goal_xy_m", "goal", mission.goal_xy_m)):
+    for key, role, (x, y) in (
+        ("mission.start_xy_m", "start", mission.start_xy_m),
+        ("mission.goal_xy_m", "goal", mission.goal_xy_m),
+    ):
         cell = world.geometry.cell_of(x, y)
         if math.isinf(truth.cost[cell]):
             raise InputError(

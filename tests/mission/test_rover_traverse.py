@@ -59,7 +59,8 @@ class FakeDrive:
 @dataclass
 class FakeCostmap:
     cost: npt.NDArray[np.float32] = field(
-        default_factory=lambda: np.ones(GEOMETRY.shape, np.float32))
+        default_factory=lambda: np.ones(GEOMETRY.shape, np.float32)
+    )
 
 
 class ScriptedPlanner:
@@ -78,14 +79,14 @@ class ScriptedPlanner:
         return GridAStar().plan(request)
 
 
-def make(planner: ScriptedPlanner | None = None, latency_s: float = 1.0,
-         **goal: float) -> tuple[RoverTraverse, FakeDrive, FakeCostmap, SimClock]:
+def make(
+    planner: ScriptedPlanner | None = None, latency_s: float = 1.0, **goal: float
+) -> tuple[RoverTraverse, FakeDrive, FakeCostmap, SimClock]:
     clock = SimClock()
     drive = FakeDrive()
     costmap = FakeCostmap()
     jobs = PlanJobRunner(planner or ScriptedPlanner(), latency_s, deterministic=True)
-    behaviour = RoverTraverse(TraverseGoal(GOAL_XY, **goal), GEOMETRY, costmap, drive, jobs,
-                              clock)
+    behaviour = RoverTraverse(TraverseGoal(GOAL_XY, **goal), GEOMETRY, costmap, drive, jobs, clock)
     return behaviour, drive, costmap, clock
 
 
@@ -146,7 +147,7 @@ def test_a_lethal_cell_behind_the_rover_is_ignored() -> None:
 def test_every_planning_failure_leads_to_fault_then_safe(error_type: type[PlanningError]) -> None:
     error = error_type(f"scripted {error_type.__name__}")
     error.cell = (3, 4)
-    behaviour, drive, _, clock = make(ScriptedPlanner(error))
+    behaviour, _, _, clock = make(ScriptedPlanner(error))
     behaviour.start()
     step(behaviour, clock)
     assert step(behaviour, clock) == TraverseState.FAULT
@@ -207,7 +208,7 @@ def test_an_exception_in_a_callback_leads_to_fault() -> None:
 
 def test_leaving_planning_cancels_the_job() -> None:
     planner = ScriptedPlanner()
-    behaviour, _, _, clock = make(planner, latency_s=100.0)
+    behaviour, _, _, _ = make(planner, latency_s=100.0)
     behaviour.start()
     job = behaviour._job
     assert job is not None
@@ -231,13 +232,19 @@ def test_an_event_the_state_does_not_accept_is_a_fault() -> None:
     behaviour.goal_reached()
     assert behaviour.state == TraverseState.FAULT
     assert behaviour.fault is not None
-    assert "Can't trigger event 'goal_reached' from state(s) idle" in behaviour.fault.detail["error"]
+    assert (
+        "Can't trigger event 'goal_reached' from state(s) idle" in behaviour.fault.detail["error"]
+    )
 
 
 def test_every_core_failure_class_has_a_mission_event() -> None:
-    core_failures = {cls for name in dir(_core)
-                     if isinstance(cls := getattr(_core, name), type)
-                     and issubclass(cls, _core.PlanningError) and cls is not _core.PlanningError}
+    core_failures = {
+        cls
+        for name in dir(_core)
+        if isinstance(cls := getattr(_core, name), type)
+        and issubclass(cls, _core.PlanningError)
+        and cls is not _core.PlanningError
+    }
     assert core_failures == set(PLANNING_FAILURE_EVENTS)
     assert len(set(PLANNING_FAILURE_EVENTS.values())) == len(PLANNING_FAILURE_EVENTS)
     for cls, event in PLANNING_FAILURE_EVENTS.items():

@@ -4,6 +4,7 @@ and deadline, and the GIL released while it searches."""
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import sys
 import threading
@@ -66,7 +67,7 @@ def dijkstra(costmap: np.ndarray, start: Cell, goal: Cell, model: str) -> float:
 
 def path_cost(costmap: np.ndarray, cells: np.ndarray, model: str) -> float:
     total = 0.0
-    for (r0, c0), (r1, c1) in zip(cells[:-1], cells[1:]):
+    for (r0, c0), (r1, c1) in itertools.pairwise(cells):
         diagonal = r0 != r1 and c0 != c1
         total += float(costmap[r1, c1]) * (SQRT2 if diagonal and model == "geometric" else 1)
     return total
@@ -106,7 +107,7 @@ def test_cost_is_the_exact_optimum(case: tuple[np.ndarray, Cell, Cell], model: s
     steps = np.abs(np.diff(cells, axis=0))
     assert steps.max(initial=0) <= 1 and (steps.sum(axis=1) > 0).all()
     assert np.isfinite(costmap[cells[:, 0], cells[:, 1]]).all()
-    for (r0, c0), (r1, c1) in zip(cells[:-1], cells[1:]):
+    for (r0, c0), (r1, c1) in itertools.pairwise(cells):
         if r0 != r1 and c0 != c1:
             assert math.isfinite(costmap[r0, c1]) and math.isfinite(costmap[r1, c0])
     assert path_cost(costmap, cells, model) == pytest.approx(plan.cost, rel=1e-9, abs=1e-9)
@@ -130,8 +131,9 @@ FAILURES = [
 
 
 @pytest.mark.parametrize(("start", "goal", "error", "cell"), FAILURES)
-def test_each_failure_has_its_type_and_cell(start: Cell, goal: Cell, error: type[Exception],
-                                            cell: tuple[int, int]) -> None:
+def test_each_failure_has_its_type_and_cell(
+    start: Cell, goal: Cell, error: type[Exception], cell: tuple[int, int]
+) -> None:
     costmap = np.ones((5, 5), np.float32)
     costmap[2, 2] = np.inf
     with pytest.raises(error) as info:
@@ -170,7 +172,8 @@ def test_cancel_from_another_thread_ends_a_long_search() -> None:
     def search() -> None:
         try:
             GridAStar("entered_cell").plan(
-                PlanRequest(costmap, Cell(2499, 0), Cell(2499, 2499), cancel=token))
+                PlanRequest(costmap, Cell(2499, 0), Cell(2499, 2499), cancel=token)
+            )
         except PlanningError as error:
             outcome.append(error)
 

@@ -33,22 +33,35 @@ def test_missing_keys_take_their_defaults() -> None:
         (MINIMAL + "rover:\n  sped_mps: 1\n", r"s\.yaml:5: rover\.sped_mps: unknown key"),
         (MINIMAL + "wheels: 6\n", r"s\.yaml:4: wheels: unknown key"),
         (MINIMAL + "rover:\n  speed_mps: -0.1\n", r"s\.yaml:5: rover\.speed_mps: must be > 0"),
-        (MINIMAL + "rover:\n  max_slope_deg: 75\n", r"s\.yaml:5: rover\.max_slope_deg: must be <= 60"),
+        (
+            MINIMAL + "rover:\n  max_slope_deg: 75\n",
+            r"s\.yaml:5: rover\.max_slope_deg: must be <= 60",
+        ),
         (MINIMAL + "seed: 1.5\n", r"s\.yaml:4: seed: expected a whole number, got '1\.5'"),
         (MINIMAL + "seed: true\n", r"s\.yaml:4: seed: expected a whole number"),
-        (MINIMAL + "rover:\n  speed_mps: fast\n", r"s\.yaml:5: rover\.speed_mps: expected a finite"),
-        (MINIMAL + "rover:\n  speed_mps: .nan\n", r"s\.yaml:5: rover\.speed_mps: expected a finite"),
+        (
+            MINIMAL + "rover:\n  speed_mps: fast\n",
+            r"s\.yaml:5: rover\.speed_mps: expected a finite",
+        ),
+        (
+            MINIMAL + "rover:\n  speed_mps: .nan\n",
+            r"s\.yaml:5: rover\.speed_mps: expected a finite",
+        ),
         (MINIMAL + "rover: 3\n", r"s\.yaml:4: rover: expected a mapping"),
         (MINIMAL + "rover:\n  speed_mps: [1]\n", r"s\.yaml:5: rover\.speed_mps: expected a single"),
-        ("mission:\n  start_xy_m: [1, 2, 3]\n  goal_xy_m: [3, 4]\n",
-         r"s\.yaml:2: mission\.start_xy_m: expected a pair"),
+        (
+            "mission:\n  start_xy_m: [1, 2, 3]\n  goal_xy_m: [3, 4]\n",
+            r"s\.yaml:2: mission\.start_xy_m: expected a pair",
+        ),
         ("mission:\n  start_xy_m: [1, 2]\n", r"s\.yaml: mission\.goal_xy_m: required"),
         (MINIMAL + "seed: 1\nseed: 2\n", r"s\.yaml:5: seed: given twice"),
         ("- a\n- b\n", r"s\.yaml:1: scenario: expected a mapping"),
         ("", r"s\.yaml: scenario file is empty"),
         ("mission: [\n", r"s\.yaml:2: not valid YAML"),
-        (MINIMAL + "rocks:\n  min_diameter_m: 2\n  max_diameter_m: 1\n",
-         r"s\.yaml:6: rocks\.max_diameter_m: must be >= rocks\.min_diameter_m"),
+        (
+            MINIMAL + "rocks:\n  min_diameter_m: 2\n  max_diameter_m: 1\n",
+            r"s\.yaml:6: rocks\.max_diameter_m: must be >= rocks\.min_diameter_m",
+        ),
     ],
 )
 def test_bad_scenarios_name_file_line_and_key(text: str, message: str) -> None:
@@ -77,4 +90,5 @@ def test_dem_paths_resolve_beside_the_scenario_first(tmp_path: Path) -> None:
     assert load_scenario(scenario_file).dem_path() == tmp_path / "terrain" / "shoemaker_5mpp.tif"
     (tmp_path / "terrain" / "shoemaker_5mpp.tif").unlink()
     assert load_scenario(scenario_file).dem_path() == default_scenario_path().parent.parent / (
-        "terrain/shoemaker_5mpp.tif")
+        "terrain/shoemaker_5mpp.tif"
+    )

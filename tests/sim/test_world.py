@@ -18,10 +18,16 @@ PLAIN_START, PLAIN_GOAL = (520.0, 700.0), (560.0, 705.0)
 CRATER_WALL = (982.5, 462.5)  # about 27 deg in the 5 m DEM
 
 
-def scenario(tmp_path: Path, start: tuple[float, float] = PLAIN_START,
-             goal: tuple[float, float] = PLAIN_GOAL, extra: str = "") -> Scenario:
-    text = (f"seed: 3\n{extra}mission:\n  start_xy_m: [{start[0]}, {start[1]}]\n"
-            f"  goal_xy_m: [{goal[0]}, {goal[1]}]\n")
+def scenario(
+    tmp_path: Path,
+    start: tuple[float, float] = PLAIN_START,
+    goal: tuple[float, float] = PLAIN_GOAL,
+    extra: str = "",
+) -> Scenario:
+    text = (
+        f"seed: 3\n{extra}mission:\n  start_xy_m: [{start[0]}, {start[1]}]\n"
+        f"  goal_xy_m: [{goal[0]}, {goal[1]}]\n"
+    )
     path = tmp_path / "s.yaml"
     path.write_text(text)
     return parse_scenario(text, str(path))
@@ -49,25 +55,37 @@ def test_same_seed_same_world(tmp_path: Path) -> None:
 
 
 def test_goal_outside_the_map(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"s\.yaml:4: mission\.goal_xy_m: \(5000, 10\) is "
-                       r"outside the map \(x in \[0, 1280\)"):
+    with pytest.raises(
+        InputError,
+        match=r"s\.yaml:4: mission\.goal_xy_m: \(5000, 10\) is "
+        r"outside the map \(x in \[0, 1280\)",
+    ):
         build_world(scenario(tmp_path, goal=(5000.0, 10.0)))
 
 
 def test_goal_on_a_hazard(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"s\.yaml:4: mission\.goal_xy_m: the goal .* is on a "
-                       r"hazard \(slope 2\d\.\d deg"):
+    with pytest.raises(
+        InputError,
+        match=r"s\.yaml:4: mission\.goal_xy_m: the goal .* is on a "
+        r"hazard \(slope 2\d\.\d deg",
+    ):
         build_world(scenario(tmp_path, goal=CRATER_WALL))
 
 
 def test_start_on_an_obstacle(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"s\.yaml:3: mission\.start_xy_m: the start .* is on a "
-                       r"hazard"):
+    with pytest.raises(
+        InputError,
+        match=r"s\.yaml:3: mission\.start_xy_m: the start .* is on a "
+        r"hazard",
+    ):
         build_world(scenario(tmp_path, start=CRATER_WALL))
 
 
 def test_missing_dem(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"s\.yaml:3: terrain\.dem: no such file \(.*/nowhere\.tif or .*/nowhere\.tif\)"):
+    with pytest.raises(
+        InputError,
+        match=r"s\.yaml:3: terrain\.dem: no such file \(.*/nowhere\.tif or .*/nowhere\.tif\)",
+    ):
         build_world(scenario(tmp_path, extra="terrain:\n  dem: nowhere.tif\n"))
 
 
@@ -76,7 +94,9 @@ def test_corrupt_dem(tmp_path: Path) -> None:
     broken = tmp_path / "broken.tif"
     shutil.copy(good, broken)
     broken.write_bytes(broken.read_bytes()[:5000])  # cut short: strips run past the end
-    with pytest.raises(InputError, match=r"s\.yaml:3: terrain\.dem: .*broken\.tif: .* the file has only 5000 bytes") as info:
+    with pytest.raises(
+        InputError, match=r"s\.yaml:3: terrain\.dem: .*broken\.tif: .* the file has only 5000 bytes"
+    ) as info:
         build_world(scenario(tmp_path, extra="terrain:\n  dem: broken.tif\n"))
     assert "\n" not in str(info.value)
 
