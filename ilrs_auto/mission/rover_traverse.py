@@ -17,9 +17,9 @@ events. Time is the mission clock's.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
