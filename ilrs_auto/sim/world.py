@@ -128,14 +128,21 @@ def build_world(scenario: Scenario) -> World:
 
 
 def _check_drivable(world: World, scenario: Scenario) -> None:
-    """Start and goal must be on ground the rover can drive on (judged on the true surface)."""
-    truth = TraversabilityMap(world.heights_m, world.geometry.resolution_m, hazard_config(scenario))
+    """Start and goal must be on ground the rover can drive on (judged on the true surface,
+    over a patch around each large enough to hold every hazard window of its cell)."""
+    config = hazard_config(scenario)
+    res = world.geometry.resolution_m
+    margin = 2 * max(1, round(config.footprint_radius_m / res)) + 2
     mission = scenario.mission
     for key, role, (x, y) in (
         ("mission.start_xy_m", "start", mission.start_xy_m),
         ("mission.goal_xy_m", "goal", mission.goal_xy_m),
     ):
-        cell = world.geometry.cell_of(x, y)
+        row, col = world.geometry.cell_of(x, y)
+        r0, c0 = max(0, row - margin), max(0, col - margin)
+        patch = np.ascontiguousarray(world.heights_m[r0 : row + margin + 1, c0 : col + margin + 1])
+        truth = TraversabilityMap(patch, res, config)
+        cell = (row - r0, col - c0)
         if math.isinf(truth.cost[cell]):
             raise InputError(
                 f"{scenario.where(key)}: the {role} ({x:g}, {y:g}) is on a hazard "
