@@ -6,6 +6,7 @@ any of them reaches the rover's limit (lethal); NaN where the ground is unknown.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,12 @@ class HazardConfig:
     roughness_weight: float = 2.0
     step_weight: float = 3.0
     min_known_fraction: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.footprint_radius_m) and self.footprint_radius_m > 0):
+            raise ValueError(
+                f"HazardConfig.footprint_radius_m must be > 0, got {self.footprint_radius_m}"
+            )
 
     def hazard_params(self, resolution_m: float) -> _core.HazardParams:
         params = _core.HazardParams()

@@ -1,5 +1,6 @@
 """A simulated depth camera: ray casting in the C++ core against the true surface, plus noise
-that grows with range (sigma = noise_floor_m + noise_per_range2 * range^2)."""
+that grows with distance (sigma = noise_floor_m + noise_per_range2 * depth^2, depth measured
+along the optical axis, as the camera reports it)."""
 
 from __future__ import annotations
 

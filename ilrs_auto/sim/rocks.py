@@ -56,7 +56,7 @@ def expected_rock_density(k: float, d_min_m: float, d_max_m: float) -> float:
 
 def _number_density(k: float, d_min_m: float, d_max_m: float) -> tuple[FloatArray, FloatArray]:
     q = golombek_q(k)
-    d = np.linspace(d_min_m, d_max_m, 4001)
+    d = np.geomspace(d_min_m, d_max_m, 4001)  # dense where the 1/D^2 density is steep
     return d, q * k * np.exp(-q * d) / (np.pi * d * d / 4.0)
 
 

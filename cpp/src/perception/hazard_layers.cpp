@@ -98,7 +98,8 @@ void ComputeHazardLayers(GridView<const float> elevation_m, const HazardParams& 
       const double v[3] = {sxz, syz, sz};
       const double det = Det3(m, v, -1);
       double a = 0, b = 0, d = sz / n;
-      if (std::abs(det) > 1e-12) {
+      // Degenerate (collinear) windows have det ~ 0 relative to its scale sxx * syy * n.
+      if (std::abs(det) > 1e-9 * sxx * syy * n) {
         a = Det3(m, v, 0) / det;
         b = Det3(m, v, 1) / det;
         d = Det3(m, v, 2) / det;
