@@ -101,7 +101,7 @@ class TraversabilityMap:
         _core.compute_hazard_layers(
             self._elevation,
             self._hazard_params,
-            tuple(region),
+            region,
             self.slope_deg,
             self.roughness_m,
             self.step_m,
@@ -111,7 +111,7 @@ class TraversabilityMap:
             self.roughness_m,
             self.step_m,
             self._costmap_params,
-            tuple(region),
+            region,
             self.cost,
         )
         return region
