@@ -29,7 +29,9 @@ constexpr PlanningFailureKind kAllFailures[] = {
 planning::MoveCostModel CostModelFromName(const std::string& name) {
   if (name == "geometric") return planning::MoveCostModel::kGeometric;
   if (name == "entered_cell") return planning::MoveCostModel::kEnteredCell;
-  throw py::value_error("cost_model must be 'geometric' or 'entered_cell', got '" + name + "'");
+  if (name == "midpoint") return planning::MoveCostModel::kMidpoint;
+  throw py::value_error("cost_model must be 'geometric', 'entered_cell' or 'midpoint', got '" +
+                        name + "'");
 }
 
 }  // namespace
@@ -71,7 +73,7 @@ void DefinePlanning(py::module_& m) {
       "plan_grid_astar",
       [](const CArray<float>& costmap, std::pair<int, int> start, std::pair<int, int> goal,
          double timeout_s, std::optional<const CancelToken*> cancel, const std::string& cost_model,
-         float unknown_cost) {
+         float unknown_cost, bool allow_corner_cutting) {
         const GridView<const float> map = ConstGrid(costmap, "costmap");
         planning::PlanRequest request;
         request.start = {start.first, start.second};
@@ -81,6 +83,7 @@ void DefinePlanning(py::module_& m) {
         planning::GridAStarOptions options;
         options.cost_model = CostModelFromName(cost_model);
         options.unknown_cost = unknown_cost;
+        options.allow_corner_cutting = allow_corner_cutting;
         planning::GridPath path;
         {
           py::gil_scoped_release release;
@@ -97,7 +100,8 @@ void DefinePlanning(py::module_& m) {
       },
       py::arg("costmap"), py::arg("start"), py::arg("goal"), py::arg("timeout_s") = 0.0,
       py::arg("cancel") = std::nullopt, py::arg("cost_model") = "geometric",
-      py::arg("unknown_cost") = std::numeric_limits<float>::infinity());
+      py::arg("unknown_cost") = std::numeric_limits<float>::infinity(),
+      py::arg("allow_corner_cutting") = false);
 }
 
 }  // namespace ilrs::bindings

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <queue>
 #include <string>
 #include <vector>
 
@@ -12,91 +11,130 @@ namespace {
 
 constexpr double kSqrt2 = 1.4142135623730951;
 constexpr float kMinCellCost = 1e-6f;
+constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr int kPollEvery = 4096;  // expansions between deadline/cancel checks
-
-// The 8 neighbours; the first four are the straight moves.
-constexpr int kDRow[8] = {1, -1, 0, 0, 1, 1, -1, -1};
-constexpr int kDCol[8] = {0, 0, 1, -1, 1, -1, 1, -1};
+constexpr int kTargetBuckets = 1024;
 
 std::string CellText(const Cell& c) {
   return "(row " + std::to_string(c.row) + ", col " + std::to_string(c.col) + ")";
 }
 
+// Everything the search keeps per cell, in one place so that visiting a cell touches one
+// cache line: the cost of entering it (+inf: never; negative: already expanded, i.e. closed),
+// its best cost from the start so far, and where that came from.
+struct Node {
+  double g;
+  float cost;
+  std::int32_t parent;
+};
+
 struct QueueEntry {
   double f;
-  double g;
   std::int32_t index;
-  // A min-queue on f; among equal f, the deeper node (larger g) first.
-  bool operator<(const QueueEntry& other) const {
-    if (f != other.f) return f > other.f;
-    return g < other.g;
+};
+
+// Heap order: the smallest f on top.
+struct LaterFirst {
+  bool operator()(const QueueEntry& a, const QueueEntry& b) const { return a.f > b.f; }
+};
+
+// Monotone bucket queue: keys pushed are never below the last key popped (up to rounding,
+// which lands them in the current bucket) and never more than `span` above it.
+class BucketQueue {
+ public:
+  void Reset(double span) {
+    width_ = std::max(span / (kTargetBuckets - 2), 1e-12);
+    buckets_.resize(kTargetBuckets);
+    for (auto& b : buckets_) b.clear();
+    current_.clear();
+    current_bucket_ = 0;
+    size_ = 0;
   }
+
+  void Push(const QueueEntry& entry) {
+    const auto bucket = static_cast<std::int64_t>(entry.f / width_);
+    if (bucket <= current_bucket_) {
+      current_.push_back(entry);
+      std::push_heap(current_.begin(), current_.end(), LaterFirst{});
+    } else {
+      ILRS_ASSERT(bucket - current_bucket_ < kTargetBuckets);
+      buckets_[static_cast<std::size_t>(bucket % kTargetBuckets)].push_back(entry);
+    }
+    ++size_;
+  }
+
+  bool Pop(QueueEntry* out) {
+    if (size_ == 0) return false;
+    while (current_.empty()) {
+      ++current_bucket_;
+      current_.swap(buckets_[static_cast<std::size_t>(current_bucket_ % kTargetBuckets)]);
+      std::make_heap(current_.begin(), current_.end(), LaterFirst{});
+    }
+    std::pop_heap(current_.begin(), current_.end(), LaterFirst{});
+    *out = current_.back();
+    current_.pop_back();
+    --size_;
+    return true;
+  }
+
+  void StartAt(double f) { current_bucket_ = static_cast<std::int64_t>(f / width_); }
+
+ private:
+  double width_ = 1.0;
+  std::vector<std::vector<QueueEntry>> buckets_;
+  std::vector<QueueEntry> current_;
+  std::int64_t current_bucket_ = 0;
+  std::size_t size_ = 0;
 };
 
 class Search {
  public:
   Search(GridView<const float> costmap, const GridAStarOptions& options)
-      : map_(costmap), options_(options) {}
-
-  // The cost of entering a cell (NaN unknown cells resolved), +inf when not enterable.
-  float EnterCost(int row, int col) const {
-    const float c = map_(row, col);
-    return std::isnan(c) ? options_.unknown_cost : c;
-  }
+      : map_(costmap), options_(options), stride_(costmap.cols() + 2) {}
 
   GridPath Run(const PlanRequest& request) {
     const auto t0 = std::chrono::steady_clock::now();
     const Cell start = request.start, goal = request.goal;
-    if (!map_.Contains(start)) {
-      throw PlanningFailure(PlanningFailureKind::kStartOutsideMap, start,
-                            "start " + CellText(start) + " is outside the " +
-                                std::to_string(map_.rows()) + " x " + std::to_string(map_.cols()) +
-                                " costmap");
-    }
-    if (!map_.Contains(goal)) {
-      throw PlanningFailure(PlanningFailureKind::kGoalOutsideMap, goal,
-                            "goal " + CellText(goal) + " is outside the " +
-                                std::to_string(map_.rows()) + " x " + std::to_string(map_.cols()) +
-                                " costmap");
-    }
-    if (!std::isfinite(EnterCost(start.row, start.col))) {
-      throw PlanningFailure(PlanningFailureKind::kStartOccupied, start,
-                            "start " + CellText(start) + " is on a " +
-                                (std::isnan(map_(start)) ? "unknown" : "lethal") + " cell");
-    }
-    if (!std::isfinite(EnterCost(goal.row, goal.col))) {
-      throw PlanningFailure(PlanningFailureKind::kGoalOccupied, goal,
-                            "goal " + CellText(goal) + " is on a " +
-                                (std::isnan(map_(goal)) ? "unknown" : "lethal") + " cell");
-    }
-    const double h_scale = MinEnterCost();
-    const bool geometric = options_.cost_model == MoveCostModel::kGeometric;
+    CheckEnds(start, goal);
+    CopyWithBorder();  // also validates the costs and finds their range
+    const bool geometric = options_.cost_model != MoveCostModel::kEnteredCell;
+    const double h_scale = std::isfinite(min_cost_) ? min_cost_ : 1.0;
     auto heuristic = [&](int row, int col) {
       const double dr = std::abs(row - goal.row), dc = std::abs(col - goal.col);
       const double lo = std::min(dr, dc), hi = std::max(dr, dc);
       return h_scale * (geometric ? (hi - lo) + kSqrt2 * lo : hi);
     };
 
-    const std::size_t n = map_.size();
-    g_.assign(n, std::numeric_limits<double>::infinity());
-    parent_.assign(n, -1);
-    closed_.assign(n, 0);
-    std::priority_queue<QueueEntry> open;
-    const auto start_index = static_cast<std::int32_t>(map_.Index(start.row, start.col));
-    const auto goal_index = static_cast<std::int32_t>(map_.Index(goal.row, goal.col));
-    g_[start_index] = 0.0;
-    open.push({heuristic(start.row, start.col), 0.0, start_index});
+    // The largest f increase a single move can make: its cost plus the heuristic's drop.
+    const double max_step = (geometric ? kSqrt2 : 1.0) * max_cost_;
+    open_.Reset(max_step + kSqrt2 * h_scale + 1e-9);
+
+    const std::int32_t start_index = Padded(start), goal_index = Padded(goal);
+    const double f0 = heuristic(start.row, start.col);
+    open_.StartAt(f0);
+    nodes_[start_index].g = 0.0;
+    open_.Push({f0, start_index});
+
+    // Neighbour offsets: four straight moves, then four diagonals with their two sides.
+    const std::int32_t s = stride_;
+    const std::int32_t offset[8] = {s, -s, 1, -1, s + 1, s - 1, -s + 1, -s - 1};
+    const std::int32_t side_a[8] = {0, 0, 0, 0, s, s, -s, -s};
+    const std::int32_t side_b[8] = {0, 0, 0, 0, 1, -1, 1, -1};
+    const int d_row[8] = {1, -1, 0, 0, 1, 1, -1, -1};
+    const int d_col[8] = {0, 0, 1, -1, 1, -1, 1, -1};
+    const MoveCostModel model = options_.cost_model;
+    const bool corners = options_.allow_corner_cutting;
 
     PlanStats stats;
     const bool has_deadline = request.timeout_s > 0.0;
     const auto deadline = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                    std::chrono::duration<double>(request.timeout_s));
-    const int cols = map_.cols();
-    while (!open.empty()) {
-      const QueueEntry top = open.top();
-      open.pop();
-      if (closed_[top.index]) continue;
-      closed_[top.index] = 1;
+    QueueEntry top;
+    while (open_.Pop(&top)) {
+      Node& node = nodes_[top.index];
+      if (node.cost < 0.0f) continue;  // closed
+      const float here = node.cost;
+      node.cost = -here;
       ++stats.expansions;
       if (top.index == goal_index) break;
       if (stats.expansions % kPollEvery == 1) {  // on the first expansion, then every kPollEvery
@@ -114,42 +152,48 @@ class Search {
                                     " expansions");
         }
       }
-      const int row = top.index / cols, col = top.index % cols;
+      const double g_here = node.g;  // final: the node is closed
+      const int row = top.index / stride_ - 1, col = top.index % stride_ - 1;
       for (int k = 0; k < 8; ++k) {
-        const int nr = row + kDRow[k], nc = col + kDCol[k];
-        if (!map_.Contains(nr, nc)) continue;
-        const auto ni = static_cast<std::int32_t>(map_.Index(nr, nc));
-        if (closed_[ni]) continue;
-        const float enter = EnterCost(nr, nc);
-        if (!std::isfinite(enter)) continue;
+        const std::int32_t next = top.index + offset[k];
+        Node& other = nodes_[next];
+        const float enter = other.cost;  // the border is +inf: never entered
+        if (enter == kInf || enter < 0.0f) continue;
         const bool diagonal = k >= 4;
-        // No corner cutting: both cells beside a diagonal move must be enterable.
-        if (diagonal && (!std::isfinite(EnterCost(row, nc)) ||
-                         !std::isfinite(EnterCost(nr, col)))) {
+        if (diagonal && !corners &&
+            (nodes_[top.index + side_a[k]].cost == kInf ||
+             nodes_[top.index + side_b[k]].cost == kInf)) {
           continue;
         }
-        const double step = (diagonal && geometric) ? kSqrt2 * enter : enter;
-        const double g = top.g + step;
-        if (g < g_[ni]) {
-          g_[ni] = g;
-          parent_[ni] = top.index;
-          open.push({g + heuristic(nr, nc), g, ni});
+        double step = enter;
+        switch (model) {
+          case MoveCostModel::kGeometric: step = diagonal ? kSqrt2 * enter : enter; break;
+          case MoveCostModel::kEnteredCell: break;
+          case MoveCostModel::kMidpoint:
+            step = (diagonal ? kSqrt2 : 1.0) * 0.5 * (static_cast<double>(here) + enter);
+            break;
+        }
+        const double g = g_here + step;
+        if (g < other.g) {
+          other.g = g;
+          other.parent = top.index;
+          open_.Push({g + heuristic(row + d_row[k], col + d_col[k]), next});
         }
       }
     }
 
     stats.elapsed_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!closed_[goal_index]) {
+    if (!(nodes_[goal_index].cost < 0.0f)) {
       throw PlanningFailure(PlanningFailureKind::kNoPathFound, goal,
                             "no path from " + CellText(start) + " to " + CellText(goal) +
                                 " after " + std::to_string(stats.expansions) + " expansions");
     }
     GridPath path;
-    path.cost = g_[goal_index];
+    path.cost = nodes_[goal_index].g;
     path.stats = stats;
-    for (std::int32_t i = goal_index; i != -1; i = parent_[i]) {
-      path.cells.push_back({i / cols, i % cols});
+    for (std::int32_t i = goal_index; i != -1; i = nodes_[i].parent) {
+      path.cells.push_back({i / stride_ - 1, i % stride_ - 1});
     }
     std::reverse(path.cells.begin(), path.cells.end());
     ILRS_ASSERT(path.cells.front() == start);
@@ -157,48 +201,93 @@ class Search {
   }
 
  private:
-  // The smallest enterable cell cost, scaling the heuristic so it never overestimates.
-  double MinEnterCost() const {
-    float lo = std::numeric_limits<float>::infinity();
-    const float* data = map_.data();
-    for (std::size_t i = 0; i < map_.size(); ++i) {
-      const float c = std::isnan(data[i]) ? options_.unknown_cost : data[i];
-      if (c < lo) lo = c;
+  std::int32_t Padded(const Cell& c) const {
+    return static_cast<std::int32_t>((c.row + 1) * stride_ + c.col + 1);
+  }
+
+  // The cost of entering a map cell, with unknown cells resolved.
+  float EnterCost(const Cell& c) const {
+    const float v = map_(c);
+    return std::isnan(v) ? options_.unknown_cost : v;
+  }
+
+  void CheckEnds(const Cell& start, const Cell& goal) const {
+    const std::string size =
+        std::to_string(map_.rows()) + " x " + std::to_string(map_.cols()) + " costmap";
+    if (!map_.Contains(start)) {
+      throw PlanningFailure(PlanningFailureKind::kStartOutsideMap, start,
+                            "start " + CellText(start) + " is outside the " + size);
     }
-    return std::isfinite(lo) ? lo : 1.0;
+    if (!map_.Contains(goal)) {
+      throw PlanningFailure(PlanningFailureKind::kGoalOutsideMap, goal,
+                            "goal " + CellText(goal) + " is outside the " + size);
+    }
+    if (!std::isfinite(EnterCost(start))) {
+      throw PlanningFailure(PlanningFailureKind::kStartOccupied, start,
+                            "start " + CellText(start) + " is on a " +
+                                (std::isnan(map_(start)) ? "unknown" : "lethal") + " cell");
+    }
+    if (!std::isfinite(EnterCost(goal))) {
+      throw PlanningFailure(PlanningFailureKind::kGoalOccupied, goal,
+                            "goal " + CellText(goal) + " is on a " +
+                                (std::isnan(map_(goal)) ? "unknown" : "lethal") + " cell");
+    }
+  }
+
+  // One pass over the map: a copy with a +inf border (so neighbours need no bounds checks),
+  // unknown cells resolved, costs below the minimum rejected, and the finite cost range.
+  void CopyWithBorder() {
+    const int rows = map_.rows(), cols = map_.cols();
+    constexpr double kNever = std::numeric_limits<double>::infinity();
+    nodes_.assign(static_cast<std::size_t>(rows + 2) * stride_, Node{kNever, kInf, -1});
+    min_cost_ = kInf;
+    max_cost_ = 0.0f;
+    const float unknown = std::isnan(options_.unknown_cost) ? kInf : options_.unknown_cost;
+    for (int r = 0; r < rows; ++r) {
+      const float* in = map_.data() + static_cast<std::size_t>(r) * cols;
+      Node* out = nodes_.data() + static_cast<std::size_t>(r + 1) * stride_ + 1;
+      for (int c = 0; c < cols; ++c) {
+        float v = in[c];
+        if (std::isnan(v)) v = unknown;
+        if (v < kMinCellCost) {
+          throw std::invalid_argument(
+              "costmap value " + std::to_string(in[c]) + " at " + CellText({r, c}) +
+              " is below the smallest cell cost 1e-6 (costs are >= 1e-6, +inf lethal, NaN "
+              "unknown)");
+        }
+        out[c].cost = v;
+        if (v != kInf) {
+          min_cost_ = std::min(min_cost_, v);
+          max_cost_ = std::max(max_cost_, v);
+        }
+      }
+    }
   }
 
   GridView<const float> map_;
   GridAStarOptions options_;
-  std::vector<double> g_;
-  std::vector<std::int32_t> parent_;
-  std::vector<std::uint8_t> closed_;
+  std::int32_t stride_;
+  float min_cost_ = kInf;
+  float max_cost_ = 0.0f;
+  std::vector<Node> nodes_;
+  BucketQueue open_;
 };
 
-void ValidateCostmap(GridView<const float> costmap, const GridAStarOptions& options) {
+void ValidateOptions(GridView<const float> costmap, const GridAStarOptions& options) {
   ILRS_THROW_IF_NOT(costmap.rows() > 0 && costmap.cols() > 0, "costmap must not be empty");
-  ILRS_THROW_IF_NOT(costmap.size() < static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
+  const double padded = static_cast<double>(costmap.rows() + 2) * (costmap.cols() + 2);
+  ILRS_THROW_IF_NOT(padded < static_cast<double>(std::numeric_limits<std::int32_t>::max()),
                     "costmap has too many cells (" + std::to_string(costmap.size()) + ")");
   ILRS_THROW_IF_NOT(!(options.unknown_cost < kMinCellCost),
                     "unknown_cost must be >= 1e-6 or +inf, got " +
                         std::to_string(options.unknown_cost));
-  const float* data = costmap.data();
-  for (std::size_t i = 0; i < costmap.size(); ++i) {
-    if (data[i] < kMinCellCost) {
-      const int cols = costmap.cols();
-      throw std::invalid_argument(
-          "costmap value " + std::to_string(data[i]) + " at " +
-          CellText({static_cast<int>(i / cols), static_cast<int>(i % cols)}) +
-          " is below the smallest cell cost 1e-6 (costs are >= 1e-6, +inf lethal, NaN unknown)");
-    }
-  }
 }
 
 }  // namespace
 
 GridPath PlanGridAStar(GridView<const float> costmap, const PlanRequest& request,
                        const GridAStarOptions& options) {
-  ValidateCostmap(costmap, options);
+  ValidateOptions(costmap, options);
   Search search(costmap, options);
   return search.Run(request);
 }
