@@ -7,6 +7,7 @@ from typing import Literal
 import numpy as np
 
 from ilrs_auto import _core
+from ilrs_auto.geometry import Cell
 from ilrs_auto.planning.base import Plan, PlanRequest
 
 CostModel = Literal["geometric", "entered_cell", "midpoint"]
@@ -43,10 +44,11 @@ class GridAStar:
             raise ValueError(f"costmap must be 2D, got shape {costmap.shape}")
         if costmap.dtype != np.float32:
             raise ValueError(f"costmap must be float32, got {costmap.dtype}")
+        start, goal = Cell(*request.start), Cell(*request.goal)
         cells, cost, expansions, elapsed_s = _core.plan_grid_astar(
             np.ascontiguousarray(costmap),
-            tuple(request.start),
-            tuple(request.goal),
+            (start.row, start.col),
+            (goal.row, goal.col),
             request.timeout_s,
             request.cancel,
             self.cost_model,
