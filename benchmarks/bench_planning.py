@@ -1,0 +1,262 @@
+"""Grid planning benchmark: ilrs_auto's A* against the planners people use today.
+
+    pip install '.[bench]'
+    python benchmarks/bench_planning.py                 # 512, 2048 and 4096 cells square
+    python benchmarks/bench_planning.py --sizes 2048 --repeat 5
+
+Workload (issue 4): costs smooth in [1, 10] with 20 % of cells lethal, start and goal in
+opposite corners. Each peer is compared on its own cost model, and a ratio is printed only
+after both sides report the same optimal cost:
+
+- pyastar2d charges the entered cell's weight for every move, diagonal or not, and lets a
+  diagonal cut the corner of a blocked cell: ours in ``entered_cell`` mode with corner cutting.
+- scikit-image's MCP_Geometric charges length x the mean of the two cells' costs and also cuts
+  corners: ours in ``midpoint`` mode with corner cutting.
+- SciPy's csgraph.dijkstra runs on a graph built from the map with our default rules
+  (``geometric``, no corner cutting); graph construction is timed separately.
+
+Each planner runs in its own process so that its peak memory (the growth of the process's
+maximum resident set while it plans) is its own. Times are the best of --repeat runs; ratios
+are peer time / our time, measured in this one run on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing as mp
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+SQRT2 = math.sqrt(2.0)
+
+
+def make_costmap(n: int, seed: int = 0) -> np.ndarray:
+    """Smooth costs in [1, 10] (blurred noise), 20 % lethal cells, free 3 x 3 corners."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal((n, n)).astype(np.float32)
+    smooth = cv2.GaussianBlur(noise, (0, 0), n / 128)
+    smooth = (smooth - smooth.min()) / (smooth.max() - smooth.min())
+    costs = (1.0 + 9.0 * smooth).astype(np.float32)
+    costs[rng.random((n, n)) < 0.2] = np.inf
+    costs[:3, :3] = np.minimum(costs[:3, :3], 10.0)  # start and goal are never walled in
+    costs[-3:, -3:] = np.minimum(costs[-3:, -3:], 10.0)
+    return costs
+
+
+@dataclass
+class Result:
+    planner: str
+    model: str
+    cost: float
+    seconds: float
+    expansions: int | None
+    peak_mb: float
+    extra: str = ""
+
+
+def _path_cost(costs: np.ndarray, path: np.ndarray, model: str) -> float:
+    total = 0.0
+    for (r0, c0), (r1, c1) in zip(path[:-1], path[1:], strict=True):
+        length = SQRT2 if (r0 != r1 and c0 != c1) else 1.0
+        if model == "entered_cell":
+            total += float(costs[r1, c1])
+        elif model == "midpoint":
+            total += length * (float(costs[r0, c0]) + float(costs[r1, c1])) / 2
+        else:
+            total += length * float(costs[r1, c1])
+    return total
+
+
+def run_ours(costs: np.ndarray, model: str, corners: bool, repeat: int) -> Result:
+    from ilrs_auto.geometry import Cell
+    from ilrs_auto.planning import GridAStar, PlanRequest
+
+    n = costs.shape[0]
+    planner = GridAStar(model, allow_corner_cutting=corners)  # type: ignore[arg-type]
+    request = PlanRequest(costs, Cell(0, 0), Cell(n - 1, n - 1))
+    best, plan = math.inf, None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        plan = planner.plan(request)
+        best = min(best, time.perf_counter() - t0)
+    assert plan is not None
+    name = f"ilrs A* ({model}{', corners' if corners else ''})"
+    return Result(name, model, plan.cost, best, plan.expansions, 0.0)
+
+
+def run_pyastar2d(costs: np.ndarray, repeat: int) -> Result:
+    import pyastar2d
+
+    n = costs.shape[0]
+    best, path = math.inf, None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        path = pyastar2d.astar_path(costs, (0, 0), (n - 1, n - 1), allow_diagonal=True)
+        best = min(best, time.perf_counter() - t0)
+    assert path is not None
+    return Result(
+        "pyastar2d", "entered_cell", _path_cost(costs, path, "entered_cell"), best, None, 0.0
+    )
+
+
+def run_mcp(costs: np.ndarray, repeat: int) -> Result:
+    from skimage.graph import MCP_Geometric
+
+    n = costs.shape[0]
+    best, cost = math.inf, math.nan
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        mcp = MCP_Geometric(costs, fully_connected=True)
+        cumulative, _ = mcp.find_costs([(0, 0)], [(n - 1, n - 1)])
+        path = np.asarray(mcp.traceback((n - 1, n - 1)))
+        best = min(best, time.perf_counter() - t0)
+        cost = float(cumulative[n - 1, n - 1])
+    recomputed = _path_cost(costs, path, "midpoint")
+    return Result(
+        "skimage MCP_Geometric",
+        "midpoint",
+        cost,
+        best,
+        None,
+        0.0,
+        f"path re-costed {recomputed:.3f}",
+    )
+
+
+def run_scipy(costs: np.ndarray, repeat: int) -> Result:
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    n = costs.shape[0]
+    t0 = time.perf_counter()
+    free = np.isfinite(costs)
+    index = np.arange(n * n).reshape(n, n)
+    rows, cols, weights = [], [], []
+    for dr, dc in ((0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1)):
+        src = index[max(0, -dr) : n - max(0, dr), max(0, -dc) : n - max(0, dc)]
+        dst = index[max(0, dr) : n - max(0, -dr) or n, max(0, dc) : n - max(0, -dc) or n]
+        ok = free.ravel()[src] & free.ravel()[dst]
+        if dr != 0 and dc != 0:  # no corner cutting, as in our default rules
+            ok &= free.ravel()[src + dr * n] & free.ravel()[src + dc]
+        length = SQRT2 if (dr != 0 and dc != 0) else 1.0
+        rows.append(src[ok])
+        cols.append(dst[ok])
+        weights.append(length * costs.ravel()[dst[ok]].astype(np.float64))
+    graph = csr_matrix(
+        (np.concatenate(weights), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n * n, n * n),
+    )
+    build_s = time.perf_counter() - t0
+    best, cost = math.inf, math.nan
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        dist = dijkstra(graph, indices=0, min_only=True)
+        best = min(best, time.perf_counter() - t0)
+        cost = float(dist[n * n - 1])
+    return Result(
+        "scipy csgraph.dijkstra", "geometric", cost, best, None, 0.0, f"graph build {build_s:.2f} s"
+    )
+
+
+RUNNERS: dict[str, Callable[..., Result]] = {
+    "ours": run_ours,
+    "pyastar2d": run_pyastar2d,
+    "mcp": run_mcp,
+    "scipy": run_scipy,
+}
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def _child(queue: mp.Queue, name: str, n: int, args: tuple[object, ...]) -> None:  # type: ignore[type-arg]
+    costs = make_costmap(n)
+    # Linux: writing 5 to clear_refs resets the peak resident set (VmHWM) to the current one,
+    # so the peak after planning less the resident set now is what the planner added.
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as clear:
+        clear.write("5")
+    before = _status_kb("VmRSS")
+    try:
+        result = RUNNERS[name](costs, *args)
+        result.peak_mb = max(0, _status_kb("VmHWM") - before) / 1024
+        queue.put(result)
+    except Exception as error:  # reported, not raised: one missing peer must not end the run
+        queue.put(f"{name}: {type(error).__name__}: {error}")
+
+
+def measure(name: str, n: int, *args: object) -> Result | str:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    process = ctx.Process(target=_child, args=(queue, name, n, args))
+    process.start()
+    outcome = queue.get()
+    process.join()
+    return outcome  # type: ignore[no-any-return]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[512, 2048, 4096])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--scipy-max",
+        type=int,
+        default=2048,
+        help="largest map for SciPy (its graph needs ~100 B per edge)",
+    )
+    args = parser.parse_args()
+
+    print(
+        f"{'map':>6} {'planner':<34} {'model':<13} {'cost':>12} {'time s':>8} "
+        f"{'Mexp/s':>7} {'peak MB':>8} {'peer/ours':>9}  note"
+    )
+    for n in args.sizes:
+        pairs = [
+            (("ours", n, "entered_cell", True, args.repeat), ("pyastar2d", n, args.repeat)),
+            (("ours", n, "midpoint", True, args.repeat), ("mcp", n, args.repeat)),
+        ]
+        if n <= args.scipy_max:
+            pairs.append((("ours", n, "geometric", False, args.repeat), ("scipy", n, args.repeat)))
+        for ours_args, peer_args in pairs:
+            ours = measure(*ours_args)
+            peer = measure(*peer_args)
+            for result in (ours, peer):
+                if isinstance(result, str):
+                    print(f"{n:>6} {result}")
+            if isinstance(ours, str) or isinstance(peer, str):
+                continue
+            same = math.isclose(ours.cost, peer.cost, rel_tol=1e-5)
+            ratio = f"{peer.seconds / ours.seconds:9.2f}" if same else "  differs"
+            for result, shown_ratio in ((ours, ""), (peer, ratio)):
+                rate = (
+                    f"{result.expansions / result.seconds / 1e6:7.2f}"
+                    if result.expansions
+                    else f"{'':>7}"
+                )
+                print(
+                    f"{n:>6} {result.planner:<34} {result.model:<13} {result.cost:12.3f} "
+                    f"{result.seconds:8.3f} {rate} {result.peak_mb:8.1f} "
+                    f"{shown_ratio:>9}  {result.extra}"
+                )
+            if not same:
+                print(
+                    f"{'':>6} optimum differs: ours {ours.cost:.6f} vs {peer.planner} "
+                    f"{peer.cost:.6f}: no ratio printed"
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
