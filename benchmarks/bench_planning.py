@@ -23,6 +23,7 @@ are peer time / our time, measured in this one run on this machine.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import multiprocessing as mp
 import sys
@@ -63,7 +64,7 @@ class Result:
 
 def _path_cost(costs: np.ndarray, path: np.ndarray, model: str) -> float:
     total = 0.0
-    for (r0, c0), (r1, c1) in zip(path[:-1], path[1:], strict=True):
+    for (r0, c0), (r1, c1) in itertools.pairwise(path):
         length = SQRT2 if (r0 != r1 and c0 != c1) else 1.0
         if model == "entered_cell":
             total += float(costs[r1, c1])
