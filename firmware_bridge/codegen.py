@@ -54,7 +54,13 @@ def _int_literal(value: float, signed: bool) -> str:
     number = int(value)
     if signed:
         # INT32_MIN cannot be written as a plain literal.
-        return f"({number + 1} - 1)" if number == -(2**31) else f"({number})" if number < 0 else str(number)
+        return (
+            f"({number + 1} - 1)"
+            if number == -(2**31)
+            else f"({number})"
+            if number < 0
+            else str(number)
+        )
     return f"{number}u"
 
 
@@ -114,7 +120,8 @@ def generate_header(dictionary: Dictionary, source: str = "rover_mcu.yaml") -> s
     out = _Writer()
     out(f"/* {dictionary.name}_dictionary.h - GENERATED from {source} by")
     out(" *   python -m firmware_bridge.codegen")
-    out(" * Do not edit: change the dictionary and regenerate. Byte layouts: firmware_bridge/PROTOCOL.md.")
+    out(" * Do not edit: change the dictionary and regenerate.")
+    out(" * Byte layouts: firmware_bridge/PROTOCOL.md.")
     out(" * Every multi-byte field on the wire is big-endian. */")
     out(f"#ifndef {p}_DICTIONARY_H")
     out(f"#define {p}_DICTIONARY_H")
@@ -149,7 +156,9 @@ def generate_header(dictionary: Dictionary, source: str = "rover_mcu.yaml") -> s
     out.define(f"{p}_NO_OPCODE", f"0x{NO_OPCODE:04X}u")
     out.define(f"{p}_MAX_ARGS_LEN", f"{dictionary.max_args_len}u")
     out.define(f"{p}_MAX_TC_DATA_LEN", f"{TC_FIXED_LEN + dictionary.max_args_len}u")
-    out.define(f"{p}_MAX_TC_PACKET_LEN", f"{dictionary.max_tc_packet_len}u", "primary header included")
+    out.define(
+        f"{p}_MAX_TC_PACKET_LEN", f"{dictionary.max_tc_packet_len}u", "primary header included"
+    )
 
     out.section("Enums (for enums used as bitmasks, *_MASK is 1 << value)")
     bitmasks = {
@@ -200,7 +209,9 @@ def generate_header(dictionary: Dictionary, source: str = "rover_mcu.yaml") -> s
     for robot in dictionary.robots:
         out.define(f"{p}_ROBOT_{_id(robot.name)}", f"{robot.robot_id}u", robot.description)
     for partner in dictionary.partners:
-        out.define(f"{p}_PARTNER_{_id(partner.name)}", f"{partner.partner_id}u", partner.description)
+        out.define(
+            f"{p}_PARTNER_{_id(partner.name)}", f"{partner.partner_id}u", partner.description
+        )
     out.define(f"{p}_KEY_COUNT", f"{len(dictionary.keys)}u")
 
     out.section("Tables")
@@ -208,7 +219,8 @@ def generate_header(dictionary: Dictionary, source: str = "rover_mcu.yaml") -> s
     out(f"enum {{ {', '.join(f'{p}_CHECK_{_id(k)} = {v}' for k, v in _CHECK_IDS.items())} }};")
     out()
     out("/* One argument: how to read it and how to check it. Integer ranges in min_int..max_int,")
-    out(" * f32 ranges in min_f32..max_f32 (NaN fails), enums against enum_values[0..enum_count). */")
+    out(" * f32 ranges in min_f32..max_f32 (NaN fails), enums against")
+    out(" * enum_values[0..enum_count). */")
     out("typedef struct {")
     out("    uint8_t type;            /* ROVER_MCU_TYPE_* */")
     out("    uint8_t offset;          /* in the argument block */")
@@ -239,12 +251,18 @@ def generate_header(dictionary: Dictionary, source: str = "rover_mcu.yaml") -> s
     for command in dictionary.commands:
         if not command.args.fields:
             continue
-        out(f"static const {dictionary.name}_arg_info_t {p}_CMD_{command.name}_ARGS[] {p}_MAYBE_UNUSED = {{")
+        out(
+            f"static const {dictionary.name}_arg_info_t {p}_CMD_{command.name}_ARGS[] "
+            f"{p}_MAYBE_UNUSED = {{"
+        )
         for item in command.args.fields:
             out(f"    {_arg_row(p, item, enum_arrays)}, /* {item.name} */")
         out("};")
     out()
-    out(f"static const {dictionary.name}_command_info_t {p}_COMMANDS[{p}_CMD_COUNT] {p}_MAYBE_UNUSED = {{")
+    out(
+        f"static const {dictionary.name}_command_info_t {p}_COMMANDS[{p}_CMD_COUNT] "
+        f"{p}_MAYBE_UNUSED = {{"
+    )
     for command in dictionary.commands:
         args = f"{p}_CMD_{command.name}_ARGS" if command.args.fields else "0"
         out(
@@ -278,12 +296,16 @@ def generate_header(dictionary: Dictionary, source: str = "rover_mcu.yaml") -> s
     for rule in dictionary.authorization:
         allowed = rule.commands if rule.commands is not None else tuple(names)
         mask = sum(1 << names.index(n) for n in allowed)
-        for robot in rule.robots:
+        for robot_name in rule.robots:
             rows.append(
-                f"    {{ {p}_PARTNER_{_id(rule.partner)}, {p}_ROBOT_{_id(robot)}, 0x{mask:08X}u }},"
+                f"    {{ {p}_PARTNER_{_id(rule.partner)}, {p}_ROBOT_{_id(robot_name)}, "
+                f"0x{mask:08X}u }},"
             )
     out.define(f"{p}_AUTH_RULE_COUNT", f"{len(rows)}u")
-    out(f"static const {dictionary.name}_auth_rule_t {p}_AUTH_RULES[{p}_AUTH_RULE_COUNT] {p}_MAYBE_UNUSED = {{")
+    out(
+        f"static const {dictionary.name}_auth_rule_t {p}_AUTH_RULES[{p}_AUTH_RULE_COUNT] "
+        f"{p}_MAYBE_UNUSED = {{"
+    )
     out.lines.extend(rows)
     out("};")
     out()
@@ -367,7 +389,9 @@ def _arg_row(p: str, item: FieldDef, enum_arrays: dict[str, str]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write (or with --check, compare) the generated C header."""
-    parser = argparse.ArgumentParser(prog="python -m firmware_bridge.codegen", description=main.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m firmware_bridge.codegen", description=main.__doc__
+    )
     parser.add_argument("--dictionary", type=Path, default=DEFAULT_DICTIONARY_PATH)
     parser.add_argument("--out", type=Path, default=DEFAULT_HEADER_PATH)
     parser.add_argument("--check", action="store_true", help="exit 1 if --out is stale")

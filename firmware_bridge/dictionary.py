@@ -109,7 +109,9 @@ class DictionaryError(ValueError):
 
     def __init__(self, path: str, line: int, field_name: str, problem: str) -> None:
         where = f"{path}:{line}" if line > 0 else path
-        super().__init__(f"{where}: {field_name}: {problem}" if field_name else f"{where}: {problem}")
+        super().__init__(
+            f"{where}: {field_name}: {problem}" if field_name else f"{where}: {problem}"
+        )
         self.path = path
         self.line = line
         self.field_name = field_name
@@ -280,7 +282,7 @@ class FieldDef:
     has_range: bool = False
 
     def raw_ok(self, value: Value) -> bool:
-        """Would the receiver accept this decoded value? (enum member, bool 0/1, in range, not NaN)"""
+        """Would the receiver accept this decoded value (enum member, bool 0/1, in range)?"""
         if self.type.is_bool:
             return value in (0, 1)
         if self.enum is not None:
@@ -300,10 +302,7 @@ class FieldDef:
             return "|".join(names) if names else "-"
         if self.type.is_bool:
             return "true" if value else "false"
-        if self.type.is_float:
-            number = f"{float(value):.4g}"
-        else:
-            number = str(int(value))
+        number = f"{float(value):.4g}" if self.type.is_float else str(int(value))
         return f"{number} {self.unit}" if self.unit else number
 
 
@@ -636,7 +635,9 @@ class Dictionary:
         for definition in self.telemetry.values():
             if definition.apid == apid:
                 return self._decode_fixed(definition, view)
-        known = sorted({self.apids.ack, self.apids.event, *(t.apid for t in self.telemetry.values())})
+        known = sorted(
+            {self.apids.ack, self.apids.event, *(t.apid for t in self.telemetry.values())}
+        )
         raise UnknownApidError(apid, known)
 
     def decode_ack(self, data: bytes | bytearray | memoryview) -> Ack:
@@ -698,20 +699,23 @@ class Dictionary:
     def encode_fixed(self, packet: str, values: Mapping[str, object]) -> bytes:
         """Data field of a fixed-layout TM packet such as housekeeping (reference endpoint)."""
         definition = self.telemetry[packet]
-        raw = [_coerce(packet, f, values[f.name], check_range=False) for f in definition.points.fields]
+        raw = [
+            _coerce(packet, f, values[f.name], check_range=False) for f in definition.points.fields
+        ]
         return definition.points.struct.pack(*raw)
 
 
-def _coerce(command: str, item: FieldDef, value: object, *, check_range: bool = True) -> int | float:
+def _coerce(
+    command: str, item: FieldDef, value: object, *, check_range: bool = True
+) -> int | float:
     """Turn one user-given value into the number packed on the wire, or raise ArgumentError."""
     name = item.name
     wire = item.type
     if isinstance(value, str):
         text = value.strip()
-        if item.enum is not None and item.enum.value_of(text) is not None:
-            number = item.enum.value_of(text)
-            assert number is not None
-            return number
+        member = item.enum.value_of(text) if item.enum is not None else None
+        if member is not None:
+            return member
         if wire.is_bool and text.lower() in ("true", "false", "on", "off", "yes", "no", "1", "0"):
             return 1 if text.lower() in ("true", "on", "yes", "1") else 0
         try:
@@ -720,31 +724,29 @@ def _coerce(command: str, item: FieldDef, value: object, *, check_range: bool = 
             expected = _expected_text(item)
             raise ArgumentError(command, name, f"{value!r} is not {expected}") from None
     if wire.is_bool:
-        if isinstance(value, bool) or value in (0, 1):
-            return int(bool(value))  # type: ignore[call-overload]
+        if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)):
+            return int(value)
         raise ArgumentError(command, name, f"{value!r} is not a bool (true/false/1/0)")
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ArgumentError(
             command, name, f"{value!r} ({type(value).__name__}) is not {_expected_text(item)}"
         )
     if wire.is_float:
-        number = float(value)
-        if math.isnan(number):
+        real = float(value)
+        if math.isnan(real):
             raise ArgumentError(command, name, "NaN is not allowed")
-        if check_range and not item.minimum <= number <= item.maximum:
+        if check_range and not item.minimum <= real <= item.maximum:
             raise ArgumentError(command, name, f"{value} is out of range {_range_text(item)}")
-        if not -_F32_MAX <= number <= _F32_MAX:
+        if not -_F32_MAX <= real <= _F32_MAX:
             raise ArgumentError(command, name, f"{value} does not fit in f32")
-        return number
+        return real
     if isinstance(value, float):
         if not value.is_integer():
             raise ArgumentError(command, name, f"{value} is not an integer ({wire.name})")
         value = int(value)
     if item.enum is not None and check_range:
         if item.enum.name_of(value) is None:
-            raise ArgumentError(
-                command, name, f"{value} is not one of {_enum_text(item.enum)}"
-            )
+            raise ArgumentError(command, name, f"{value} is not one of {_enum_text(item.enum)}")
         return value
     lo, hi = (item.minimum, item.maximum) if check_range else (wire.lo, wire.hi)
     if not lo <= value <= hi:
@@ -824,7 +826,10 @@ class _Reader:
                 key = loader.construct_object(key_node, deep=True)
                 if not isinstance(key, str):
                     raise DictionaryError(
-                        self.path, key_node.start_mark.line + 1, where, f"key {key!r} is not a string"
+                        self.path,
+                        key_node.start_mark.line + 1,
+                        where,
+                        f"key {key!r} is not a string",
                     )
                 child = f"{where}.{key}" if where else key
                 if key in out:
@@ -838,7 +843,9 @@ class _Reader:
             return _Node(items, line, where)
         return _Node(loader.construct_object(node, deep=True), line, where)
 
-    def mapping(self, node: _Node, required: Sequence[str], optional: Sequence[str] = ()) -> dict[str, _Node]:
+    def mapping(
+        self, node: _Node, required: Sequence[str], optional: Sequence[str] = ()
+    ) -> dict[str, _Node]:
         if not isinstance(node.value, dict):
             raise self.fail(node, f"must be a mapping, got {_kind(node.value)}")
         allowed = set(required) | set(optional)
@@ -884,7 +891,9 @@ class _Reader:
 
     def string(self, node: _Node) -> str:
         if not isinstance(node.value, str) or not node.value.strip():
-            raise self.fail(node, f"must be a non-empty string, got {_kind(node.value)} {node.value!r}")
+            raise self.fail(
+                node, f"must be a non-empty string, got {_kind(node.value)} {node.value!r}"
+            )
         return node.value
 
     def text(self, node: dict[str, _Node], key: str) -> str:
@@ -909,7 +918,9 @@ def _kind(value: object) -> str:
     )
 
 
-def _unique(reader: _Reader, seen: dict[object, _Node], key: object, node: _Node, what: str) -> None:
+def _unique(
+    reader: _Reader, seen: dict[object, _Node], key: object, node: _Node, what: str
+) -> None:
     if key in seen:
         raise reader.fail(node, f"duplicate {what} {key!r} (first at line {seen[key].line})")
     seen[key] = node
@@ -944,8 +955,20 @@ def parse_dictionary(text: str, path: str = "<dictionary>") -> Dictionary:
     root = reader.parse(text)
     top = reader.mapping(
         root,
-        ("dictionary", "version", "apids", "security", "enums", "commands", "telemetry", "events",
-         "partners", "robots", "keys", "authorization"),
+        (
+            "dictionary",
+            "version",
+            "apids",
+            "security",
+            "enums",
+            "commands",
+            "telemetry",
+            "events",
+            "partners",
+            "robots",
+            "keys",
+            "authorization",
+        ),
     )
     name = reader.identifier(top["dictionary"], upper=False)
     version = reader.integer(top["version"], 1, 0xFFFF)
@@ -959,7 +982,10 @@ def parse_dictionary(text: str, path: str = "<dictionary>") -> Dictionary:
     robots = _load_named_ids(reader, top["robots"], "robot", Robot)
     keys = _load_keys(reader, top["keys"], {p.name for p in partners})
     rules = _load_rules(
-        reader, top["authorization"], {p.name for p in partners}, {r.name for r in robots},
+        reader,
+        top["authorization"],
+        {p.name for p in partners},
+        {r.name for r in robots},
         {c.name for c in commands},
     )
     return Dictionary(
@@ -1069,7 +1095,9 @@ def _load_fields(
             if key == "enum":
                 enum = enums[ref]
                 if max(enum.values.values()) > wire.hi:
-                    raise reader.fail(body[key], f"enum {ref} has values that do not fit {wire.name}")
+                    raise reader.fail(
+                        body[key], f"enum {ref} has values that do not fit {wire.name}"
+                    )
             else:
                 bitmask = enums[ref]
                 if max(bitmask.values.values()) >= wire.size * 8:
@@ -1078,7 +1106,9 @@ def _load_fields(
             raise reader.fail(item, "enum and bitmask are exclusive")
         has_range = "min" in body or "max" in body
         if has_range and (enum is not None or bitmask is not None or wire.is_bool):
-            raise reader.fail(body.get("min") or body["max"], "min/max do not apply to enums, bitmasks or bools")
+            raise reader.fail(
+                body.get("min") or body["max"], "min/max do not apply to enums, bitmasks or bools"
+            )
         minimum, maximum = wire.lo, wire.hi
         if has_range:
             for key in ("min", "max"):
@@ -1101,8 +1131,13 @@ def _load_fields(
         if "limits" in body:
             if is_command:
                 raise reader.fail(body["limits"], "limits are for telemetry points, not arguments")
-            parts = reader.mapping(body["limits"], ("red_low", "yellow_low", "yellow_high", "red_high"))
-            numbers = [reader.number(parts[k]) for k in ("red_low", "yellow_low", "yellow_high", "red_high")]
+            parts = reader.mapping(
+                body["limits"], ("red_low", "yellow_low", "yellow_high", "red_high")
+            )
+            numbers = [
+                reader.number(parts[k])
+                for k in ("red_low", "yellow_low", "yellow_high", "red_high")
+            ]
             if numbers != sorted(numbers):
                 raise reader.fail(
                     body["limits"], "need red_low <= yellow_low <= yellow_high <= red_high"
@@ -1127,7 +1162,9 @@ def _load_fields(
     return Layout(tuple(fields))
 
 
-def _load_commands(reader: _Reader, node: _Node, enums: Mapping[str, EnumDef]) -> tuple[CommandDef, ...]:
+def _load_commands(
+    reader: _Reader, node: _Node, enums: Mapping[str, EnumDef]
+) -> tuple[CommandDef, ...]:
     commands: list[CommandDef] = []
     names: dict[object, _Node] = {}
     opcodes: dict[object, _Node] = {}
@@ -1139,7 +1176,9 @@ def _load_commands(reader: _Reader, node: _Node, enums: Mapping[str, EnumDef]) -
         _unique(reader, opcodes, opcode, body["opcode"], "opcode")
         args = _load_fields(reader, body["args"], enums, is_command=True)
         if args.size > MAX_ARGS_LEN:
-            raise reader.fail(body["args"], f"{args.size} bytes of arguments (at most {MAX_ARGS_LEN})")
+            raise reader.fail(
+                body["args"], f"{args.size} bytes of arguments (at most {MAX_ARGS_LEN})"
+            )
         commands.append(CommandDef(name, opcode, args, reader.text(body, "description")))
     if not commands:
         raise reader.fail(node, "at least one command is needed")
@@ -1155,15 +1194,21 @@ def _load_telemetry(
             raise reader.fail(node, f"missing packet {required!r}")
     packets: dict[str, TelemetryDef] = {}
     used: dict[object, _Node] = {}
-    apid_names = {"command": apids.command, "ack": apids.ack, "housekeeping": apids.housekeeping,
-                  "event": apids.event}
+    apid_names = {
+        "command": apids.command,
+        "ack": apids.ack,
+        "housekeeping": apids.housekeeping,
+        "event": apids.event,
+    }
     for name, packet_node in items.items():
         reader.identifier(_Node(name, packet_node.line, packet_node.where), upper=False)
         body = reader.mapping(packet_node, ("apid", "points"), ("description",))
         ref = body["apid"].value
         if isinstance(ref, str):
             if ref not in apid_names:
-                raise reader.fail(body["apid"], f"unknown APID name {ref!r} (names: {', '.join(apid_names)})")
+                raise reader.fail(
+                    body["apid"], f"unknown APID name {ref!r} (names: {', '.join(apid_names)})"
+                )
             apid = apid_names[ref]
         else:
             apid = reader.integer(body["apid"], 0, 0x7FE)
@@ -1184,7 +1229,9 @@ def _load_telemetry(
     return packets
 
 
-def _load_events(reader: _Reader, node: _Node, enums: Mapping[str, EnumDef]) -> tuple[EventDef, ...]:
+def _load_events(
+    reader: _Reader, node: _Node, enums: Mapping[str, EnumDef]
+) -> tuple[EventDef, ...]:
     events: list[EventDef] = []
     names: dict[object, _Node] = {}
     ids: dict[object, _Node] = {}
@@ -1197,7 +1244,9 @@ def _load_events(reader: _Reader, node: _Node, enums: Mapping[str, EnumDef]) -> 
         _unique(reader, ids, event_id, body["id"], "event id")
         severity = reader.string(body["severity"])
         if severity not in severities:
-            raise reader.fail(body["severity"], f"unknown severity {severity!r} ({', '.join(severities)})")
+            raise reader.fail(
+                body["severity"], f"unknown severity {severity!r} ({', '.join(severities)})"
+            )
         args = _load_fields(reader, body["args"], enums, is_command=False)
         events.append(EventDef(name, event_id, severity, args, reader.text(body, "description")))
     return tuple(events)
@@ -1292,7 +1341,8 @@ def wire_layout(dictionary: Dictionary) -> dict[str, Any]:
             "event": dictionary.apids.event,
         },
         "enums": {
-            e.name: {"base": e.base.name, "values": dict(e.values)} for e in dictionary.enums.values()
+            e.name: {"base": e.base.name, "values": dict(e.values)}
+            for e in dictionary.enums.values()
         },
         "commands": {
             c.name: {"opcode": c.opcode, "args": _field_layout(c.args)} for c in dictionary.commands
@@ -1379,9 +1429,7 @@ def compare_layouts(old: Mapping[str, Any], new: Mapping[str, Any]) -> Compatibi
                 breaking.append(
                     f"enums.{name}.{value_name} {number} -> {after['values'].get(value_name)}"
                 )
-        additions.extend(
-            f"enums.{name}.{v}" for v in after["values"] if v not in before["values"]
-        )
+        additions.extend(f"enums.{name}.{v}" for v in after["values"] if v not in before["values"])
     additions.extend(f"enums.{n}" for n in new.get("enums", {}) if n not in old.get("enums", {}))
     for key_id, partner in old.get("keys", {}).items():
         moved = new.get("keys", {}).get(key_id)
@@ -1420,7 +1468,9 @@ def _iter_lines(compat: Compatibility) -> Iterator[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m firmware_bridge.dictionary``: check or update the compatibility lock."""
-    parser = argparse.ArgumentParser(prog="python -m firmware_bridge.dictionary", description=main.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m firmware_bridge.dictionary", description=main.__doc__
+    )
     parser.add_argument("--dictionary", type=Path, default=DEFAULT_DICTIONARY_PATH)
     parser.add_argument("--lock", type=Path, default=DEFAULT_LOCK_PATH)
     parser.add_argument("--update-lock", action="store_true", help="rewrite the lock file")
@@ -1440,7 +1490,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(line)
     if options.update_lock:
         if compat is not None and not compat.compatible and not options.allow_breaking:
-            print("error: breaking changes; refusing to update the lock (--allow-breaking)", file=sys.stderr)
+            print(
+                "error: breaking changes; refusing to update the lock (--allow-breaking)",
+                file=sys.stderr,
+            )
             return 1
         options.lock.write_text(render_lock(dictionary), encoding="utf-8")
         print(f"wrote {options.lock}")

@@ -1,6 +1,7 @@
 /* rover_mcu_dictionary.h - GENERATED from rover_mcu.yaml by
  *   python -m firmware_bridge.codegen
- * Do not edit: change the dictionary and regenerate. Byte layouts: firmware_bridge/PROTOCOL.md.
+ * Do not edit: change the dictionary and regenerate.
+ * Byte layouts: firmware_bridge/PROTOCOL.md.
  * Every multi-byte field on the wire is big-endian. */
 #ifndef ROVER_MCU_DICTIONARY_H
 #define ROVER_MCU_DICTIONARY_H
@@ -250,7 +251,8 @@ enum { ROVER_MCU_TYPE_U8 = 0, ROVER_MCU_TYPE_U16 = 1, ROVER_MCU_TYPE_U32 = 2, RO
 enum { ROVER_MCU_CHECK_NONE = 0, ROVER_MCU_CHECK_RANGE = 1, ROVER_MCU_CHECK_ENUM = 2, ROVER_MCU_CHECK_BOOL = 3 };
 
 /* One argument: how to read it and how to check it. Integer ranges in min_int..max_int,
- * f32 ranges in min_f32..max_f32 (NaN fails), enums against enum_values[0..enum_count). */
+ * f32 ranges in min_f32..max_f32 (NaN fails), enums against
+ * enum_values[0..enum_count). */
 typedef struct {
     uint8_t type;            /* ROVER_MCU_TYPE_* */
     uint8_t offset;          /* in the argument block */
