@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['CancelToken', 'CostmapParams', 'ElevationMap', 'FusionParams', 'GoalOccupied', 'GoalOutsideMap', 'HazardParams', 'LETHAL_COST', 'NoPathFound', 'PinholeIntrinsics', 'PlanCancelled', 'PlannerTimedOut', 'PlanningError', 'RaycastParams', 'StartOccupied', 'StartOutsideMap', 'compute_costmap', 'compute_hazard_layers', 'depth_to_points', 'plan_grid_astar', 'render_depth']
+__all__: list[str] = ['CancelToken', 'CostmapParams', 'DStarLite', 'ElevationMap', 'FusionParams', 'GoalOccupied', 'GoalOutsideMap', 'HazardParams', 'LETHAL_COST', 'NoPathFound', 'PinholeIntrinsics', 'PlanCancelled', 'PlannerTimedOut', 'PlanningError', 'RaycastParams', 'StartOccupied', 'StartOutsideMap', 'compute_costmap', 'compute_hazard_layers', 'depth_to_points', 'plan_grid_astar', 'render_depth']
 class HazardParams:
     def __init__(self) -> None:
         ...
@@ -189,6 +189,16 @@ class CancelToken:
         ...
     @property
     def cancelled(self) -> bool:
+        ...
+class DStarLite:
+    def __init__(self, costmap: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], goal: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex], cost_model: str = 'geometric', unknown_cost: typing.SupportsFloat | typing.SupportsIndex = ..., allow_corner_cutting: bool = False) -> None:
+        ...
+    def plan(self, start: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex], timeout_s: typing.SupportsFloat | typing.SupportsIndex = 0.0, cancel: CancelToken | None = None) -> tuple[numpy.typing.NDArray[numpy.int32], float, int, float]:
+        ...
+    def update_costs(self, costmap: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], region: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex]) -> int:
+        ...
+    @property
+    def goal(self) -> tuple[int, int]:
         ...
 class RaycastParams:
     def __init__(self) -> None:

@@ -4,16 +4,19 @@
 
 #include <map>
 #include <optional>
+#include <tuple>
 #include <string>
 
 #include "array_checks.h"
 #include "bindings.h"
+#include "ilrs/planning/d_star_lite.h"
 #include "ilrs/planning/grid_a_star.h"
 #include "ilrs/planning/planner_errors.h"
 
 namespace ilrs::bindings {
 
 using planning::CancelToken;
+using planning::DStarLite;
 using planning::PlanningFailure;
 using planning::PlanningFailureKind;
 
@@ -32,6 +35,28 @@ planning::MoveCostModel CostModelFromName(const std::string& name) {
   if (name == "midpoint") return planning::MoveCostModel::kMidpoint;
   throw py::value_error("cost_model must be 'geometric', 'entered_cell' or 'midpoint', got '" +
                         name + "'");
+}
+
+planning::GridAStarOptions RulesFrom(const std::string& cost_model, float unknown_cost,
+                                     bool allow_corner_cutting) {
+  planning::GridAStarOptions options;
+  options.cost_model = CostModelFromName(cost_model);
+  options.unknown_cost = unknown_cost;
+  options.allow_corner_cutting = allow_corner_cutting;
+  return options;
+}
+
+// (cells (N, 2) int32 as (row, col), cost, expansions, elapsed_s)
+std::tuple<py::array_t<std::int32_t>, double, std::int64_t, double> PathTuple(
+    const planning::GridPath& path) {
+  py::array_t<std::int32_t> cells(
+      {static_cast<py::ssize_t>(path.cells.size()), static_cast<py::ssize_t>(2)});
+  auto out = cells.mutable_unchecked<2>();
+  for (std::size_t i = 0; i < path.cells.size(); ++i) {
+    out(i, 0) = path.cells[i].row;
+    out(i, 1) = path.cells[i].col;
+  }
+  return {cells, path.cost, path.stats.expansions, path.stats.elapsed_s};
 }
 
 }  // namespace
@@ -58,6 +83,7 @@ void DeclarePlanning(py::module_& m) {
     }
   });
   py::class_<CancelToken>(m, "CancelToken");
+  py::class_<DStarLite>(m, "DStarLite");
 }
 
 void DefinePlanning(py::module_& m) {
@@ -80,28 +106,58 @@ void DefinePlanning(py::module_& m) {
         request.goal = {goal.first, goal.second};
         request.timeout_s = timeout_s;
         request.cancel = cancel.value_or(nullptr);
-        planning::GridAStarOptions options;
-        options.cost_model = CostModelFromName(cost_model);
-        options.unknown_cost = unknown_cost;
-        options.allow_corner_cutting = allow_corner_cutting;
+        const planning::GridAStarOptions options =
+            RulesFrom(cost_model, unknown_cost, allow_corner_cutting);
         planning::GridPath path;
         {
           py::gil_scoped_release release;
           path = planning::PlanGridAStar(map, request, options);
         }
-        py::array_t<std::int32_t> cells(
-            {static_cast<py::ssize_t>(path.cells.size()), static_cast<py::ssize_t>(2)});
-        auto out = cells.mutable_unchecked<2>();
-        for (std::size_t i = 0; i < path.cells.size(); ++i) {
-          out(i, 0) = path.cells[i].row;
-          out(i, 1) = path.cells[i].col;
-        }
-        return py::make_tuple(cells, path.cost, path.stats.expansions, path.stats.elapsed_s);
+        return PathTuple(path);
       },
       py::arg("costmap"), py::arg("start"), py::arg("goal"), py::arg("timeout_s") = 0.0,
       py::arg("cancel") = std::nullopt, py::arg("cost_model") = "geometric",
       py::arg("unknown_cost") = std::numeric_limits<float>::infinity(),
       py::arg("allow_corner_cutting") = false);
+
+  // The planner copies the costmap in; plan and update_costs release the GIL, so one planner
+  // must not be used from two threads at once.
+  static_cast<py::class_<DStarLite>>(m.attr("DStarLite"))
+      .def(py::init([](const CArray<float>& costmap, std::pair<int, int> goal,
+                       const std::string& cost_model, float unknown_cost,
+                       bool allow_corner_cutting) {
+             return std::make_unique<DStarLite>(
+                 ConstGrid(costmap, "costmap"), Cell{goal.first, goal.second},
+                 RulesFrom(cost_model, unknown_cost, allow_corner_cutting));
+           }),
+           py::arg("costmap"), py::arg("goal"), py::arg("cost_model") = "geometric",
+           py::arg("unknown_cost") = std::numeric_limits<float>::infinity(),
+           py::arg("allow_corner_cutting") = false)
+      .def(
+          "plan",
+          [](DStarLite& planner, std::pair<int, int> start, double timeout_s,
+             std::optional<const CancelToken*> cancel) {
+            planning::GridPath path;
+            {
+              py::gil_scoped_release release;
+              path = planner.Plan({start.first, start.second}, timeout_s,
+                                  cancel.value_or(nullptr));
+            }
+            return PathTuple(path);
+          },
+          py::arg("start"), py::arg("timeout_s") = 0.0, py::arg("cancel") = std::nullopt)
+      .def(
+          "update_costs",
+          [](DStarLite& planner, const CArray<float>& costmap,
+             std::tuple<int, int, int, int> region) {
+            const GridView<const float> map = ConstGrid(costmap, "costmap");
+            py::gil_scoped_release release;
+            return planner.UpdateCosts(map, RegionFromTuple(region));
+          },
+          py::arg("costmap"), py::arg("region"))
+      .def_property_readonly("goal", [](const DStarLite& planner) {
+        return py::make_tuple(planner.goal().row, planner.goal().col);
+      });
 }
 
 }  // namespace ilrs::bindings

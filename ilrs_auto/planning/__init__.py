@@ -9,6 +9,7 @@ from ilrs_auto.planning.base import (
     planner_names,
     register_planner,
 )
+from ilrs_auto.planning.d_star_lite import DStarLite
 from ilrs_auto.planning.errors import (
     GoalOccupied,
     GoalOutsideMap,
@@ -22,9 +23,11 @@ from ilrs_auto.planning.errors import (
 from ilrs_auto.planning.grid_astar import GridAStar
 
 register_planner(GridAStar.name, GridAStar)
+register_planner(DStarLite.name, DStarLite)
 
 __all__ = [
     "CancelToken",
+    "DStarLite",
     "GoalOccupied",
     "GoalOutsideMap",
     "GridAStar",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +14,28 @@ from ilrs_auto import _core
 from ilrs_auto.geometry import Cell
 
 CancelToken = _core.CancelToken
+
+CostModel = Literal["geometric", "entered_cell", "midpoint"]
+COST_MODELS: tuple[CostModel, ...] = ("geometric", "entered_cell", "midpoint")
+
+
+def check_cost_model(cost_model: str) -> CostModel:
+    """The cost model, or ValueError naming the ones there are."""
+    for known in COST_MODELS:
+        if cost_model == known:
+            return known
+    raise ValueError(
+        f"cost_model must be 'geometric', 'entered_cell' or 'midpoint', got {cost_model!r}"
+    )
+
+
+def check_costmap(costmap: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """A 2D float32 costmap, made C-contiguous (a copy only if it was not)."""
+    if not isinstance(costmap, np.ndarray) or costmap.ndim != 2:
+        raise ValueError(f"costmap must be a 2D array, got shape {np.shape(costmap)}")
+    if costmap.dtype != np.float32:
+        raise ValueError(f"costmap must be float32, got {costmap.dtype}")
+    return np.ascontiguousarray(costmap)
 
 
 @dataclass(frozen=True)

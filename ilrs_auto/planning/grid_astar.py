@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-import numpy as np
-
 from ilrs_auto import _core
 from ilrs_auto.geometry import Cell
-from ilrs_auto.planning.base import Plan, PlanRequest
-
-CostModel = Literal["geometric", "entered_cell", "midpoint"]
+from ilrs_auto.planning.base import CostModel, Plan, PlanRequest, check_cost_model, check_costmap
 
 
 class GridAStar:
@@ -30,23 +24,15 @@ class GridAStar:
         unknown_cost: float = float("inf"),
         allow_corner_cutting: bool = False,
     ) -> None:
-        if cost_model not in ("geometric", "entered_cell", "midpoint"):
-            raise ValueError(
-                f"cost_model must be 'geometric', 'entered_cell' or 'midpoint', got {cost_model!r}"
-            )
-        self.cost_model: CostModel = cost_model
+        self.cost_model: CostModel = check_cost_model(cost_model)
         self.unknown_cost = unknown_cost
         self.allow_corner_cutting = allow_corner_cutting
 
     def plan(self, request: PlanRequest) -> Plan:
-        costmap = request.costmap
-        if costmap.ndim != 2:
-            raise ValueError(f"costmap must be 2D, got shape {costmap.shape}")
-        if costmap.dtype != np.float32:
-            raise ValueError(f"costmap must be float32, got {costmap.dtype}")
+        costmap = check_costmap(request.costmap)
         start, goal = Cell(*request.start), Cell(*request.goal)
         cells, cost, expansions, elapsed_s = _core.plan_grid_astar(
-            np.ascontiguousarray(costmap),
+            costmap,
             (start.row, start.col),
             (goal.row, goal.col),
             request.timeout_s,

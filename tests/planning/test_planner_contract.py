@@ -1,5 +1,6 @@
-"""Grid A*: exact optimum against an independent Dijkstra, valid paths, every failure, cancel
-and deadline, and the GIL released while it searches."""
+"""The contract every grid planner meets (A* and D* Lite alike): the exact optimum against an
+independent Dijkstra, valid paths, every failure typed with its cell, cancel and deadline, and
+the GIL released while it searches."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from ilrs_auto.geometry import Cell
 from ilrs_auto.planning import (
     CancelToken,
+    DStarLite,
     GoalOccupied,
     GoalOutsideMap,
     GridAStar,
@@ -33,6 +35,8 @@ from ilrs_auto.planning import (
 )
 
 SQRT2 = math.sqrt(2.0)
+PLANNERS = [GridAStar, DStarLite]
+planners = pytest.mark.parametrize("make", PLANNERS, ids=[p.name for p in PLANNERS])
 
 
 def move_cost(costmap: np.ndarray, frm: tuple[int, int], to: tuple[int, int], model: str) -> float:
@@ -98,14 +102,19 @@ def random_maps(draw: st.DrawFn) -> tuple[np.ndarray, Cell, Cell]:
     return costmap, start, goal
 
 
-@settings(max_examples=400, deadline=None)
-@given(random_maps(), st.sampled_from(["geometric", "entered_cell", "midpoint"]), st.booleans())
+@settings(max_examples=300, deadline=None)
+@given(
+    random_maps(),
+    st.sampled_from(["geometric", "entered_cell", "midpoint"]),
+    st.booleans(),
+    st.sampled_from(PLANNERS),
+)
 def test_cost_is_the_exact_optimum(
-    case: tuple[np.ndarray, Cell, Cell], model: str, corner_cutting: bool
+    case: tuple[np.ndarray, Cell, Cell], model: str, corner_cutting: bool, make: type
 ) -> None:
     costmap, start, goal = case
     expected = dijkstra(costmap, start, goal, model, corner_cutting)
-    planner = GridAStar(cost_model=model, allow_corner_cutting=corner_cutting)  # type: ignore[arg-type]
+    planner = make(cost_model=model, allow_corner_cutting=corner_cutting)
     if math.isinf(expected):
         with pytest.raises(NoPathFound):
             planner.plan(PlanRequest(costmap, start, goal))
@@ -124,12 +133,13 @@ def test_cost_is_the_exact_optimum(
     assert path_cost(costmap, cells, model) == pytest.approx(plan.cost, rel=1e-9, abs=1e-9)
 
 
-def test_unknown_cells_cost_what_the_planner_is_told() -> None:
+@planners
+def test_unknown_cells_cost_what_the_planner_is_told(make: type) -> None:
     costmap = np.ones((3, 5), np.float32)
     costmap[:, 2] = np.nan
     with pytest.raises(NoPathFound):
-        GridAStar().plan(PlanRequest(costmap, Cell(1, 0), Cell(1, 4)))
-    plan = GridAStar(unknown_cost=7.0).plan(PlanRequest(costmap, Cell(1, 0), Cell(1, 4)))
+        make().plan(PlanRequest(costmap, Cell(1, 0), Cell(1, 4)))
+    plan = make(unknown_cost=7.0).plan(PlanRequest(costmap, Cell(1, 0), Cell(1, 4)))
     assert plan.cost == pytest.approx(1 + 7 + 1 + 1)
 
 
@@ -141,36 +151,39 @@ FAILURES = [
 ]
 
 
+@planners
 @pytest.mark.parametrize(("start", "goal", "error", "cell"), FAILURES)
 def test_each_failure_has_its_type_and_cell(
-    start: Cell, goal: Cell, error: type[Exception], cell: tuple[int, int]
+    make: type, start: Cell, goal: Cell, error: type[Exception], cell: tuple[int, int]
 ) -> None:
     costmap = np.ones((5, 5), np.float32)
     costmap[2, 2] = np.inf
     with pytest.raises(error) as info:
-        GridAStar().plan(PlanRequest(costmap, start, goal))
+        make().plan(PlanRequest(costmap, start, goal))
     assert isinstance(info.value, PlanningError)
     assert info.value.cell == cell
     assert f"row {cell[0]}, col {cell[1]}" in str(info.value)
 
 
-def test_no_path_names_the_goal() -> None:
+@planners
+def test_no_path_names_start_and_goal(make: type) -> None:
     costmap = np.ones((5, 5), np.float32)
     costmap[2, :] = np.inf
     with pytest.raises(NoPathFound, match=r"no path from \(row 0, col 0\) to \(row 4, col 4\)"):
-        GridAStar().plan(PlanRequest(costmap, Cell(0, 0), Cell(4, 4)))
+        make().plan(PlanRequest(costmap, Cell(0, 0), Cell(4, 4)))
 
 
-def test_cancel_and_deadline_stop_the_search() -> None:
+@planners
+def test_cancel_and_deadline_stop_the_search(make: type) -> None:
     costmap = np.ones((400, 400), np.float32)
     token = CancelToken()
     token.cancel()
     with pytest.raises(PlanCancelled):
-        GridAStar().plan(PlanRequest(costmap, Cell(0, 0), Cell(399, 399), cancel=token))
+        make().plan(PlanRequest(costmap, Cell(0, 0), Cell(399, 399), cancel=token))
     token.reset()
-    assert GridAStar().plan(PlanRequest(costmap, Cell(0, 0), Cell(399, 399), cancel=token))
+    assert make().plan(PlanRequest(costmap, Cell(0, 0), Cell(399, 399), cancel=token))
     with pytest.raises(PlannerTimedOut, match="deadline"):
-        GridAStar().plan(PlanRequest(costmap, Cell(0, 0), Cell(399, 399), timeout_s=1e-9))
+        make().plan(PlanRequest(costmap, Cell(0, 0), Cell(399, 399), timeout_s=1e-9))
 
 
 def test_cancel_from_another_thread_ends_a_long_search() -> None:
@@ -227,19 +240,21 @@ def test_the_gil_is_released_while_planning() -> None:
     assert during > 0
 
 
-def test_rejects_bad_costmaps() -> None:
+@planners
+def test_rejects_bad_costmaps(make: type) -> None:
     with pytest.raises(ValueError, match="below the smallest cell cost"):
-        GridAStar().plan(PlanRequest(np.zeros((3, 3), np.float32), Cell(0, 0), Cell(2, 2)))
+        make().plan(PlanRequest(np.zeros((3, 3), np.float32), Cell(0, 0), Cell(2, 2)))
     with pytest.raises(ValueError, match="float32"):
-        GridAStar().plan(PlanRequest(np.ones((3, 3)), Cell(0, 0), Cell(2, 2)))  # type: ignore[arg-type]
+        make().plan(PlanRequest(np.ones((3, 3)), Cell(0, 0), Cell(2, 2)))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="2D"):
-        GridAStar().plan(PlanRequest(np.ones(9, np.float32), Cell(0, 0), Cell(2, 2)))
+        make().plan(PlanRequest(np.ones(9, np.float32), Cell(0, 0), Cell(2, 2)))
     with pytest.raises(ValueError, match="cost_model"):
-        GridAStar("manhattan")  # type: ignore[arg-type]
+        make("manhattan")
 
 
 def test_planners_are_chosen_by_name() -> None:
-    assert "grid_astar" in planner_names()
+    assert {"grid_astar", "d_star_lite"} <= set(planner_names())
     assert isinstance(make_planner("grid_astar"), GridAStar)
+    assert isinstance(make_planner("d_star_lite"), DStarLite)
     with pytest.raises(ValueError, match="unknown planner 'rrt'"):
         make_planner("rrt")
