@@ -85,9 +85,7 @@ def build_world(scenario: Scenario) -> World:
     resampled = cv2.resize(dem.heights_m, (cols, rows), interpolation=cv2.INTER_CUBIC)
     sigma_cells = 0.5 * dem.resolution_m / geometry.resolution_m
     if sigma_cells > 0.5:
-        resampled = cv2.GaussianBlur(
-            resampled, (0, 0), sigma_cells, borderType=cv2.BORDER_REFLECT
-        )
+        resampled = cv2.GaussianBlur(resampled, (0, 0), sigma_cells, borderType=cv2.BORDER_REFLECT)
     ground: FloatGrid = np.ascontiguousarray(resampled, dtype=np.float32)
 
     mission = scenario.mission
