@@ -566,10 +566,19 @@ class RobotEndpoint:
             packets.append(self.housekeeping_packet())
         return b"".join(encode_frame(p) for p in packets)
 
-    def serve(self, transport: Transport, stop: threading.Event, *, poll_s: float = 0.005) -> None:
-        """Answer on ``transport`` until ``stop`` is set or the transport closes."""
+    def serve(
+        self,
+        transport: Transport,
+        stop: threading.Event,
+        *,
+        poll_s: float = 0.005,
+        announce: bool = True,
+    ) -> None:
+        """Answer on ``transport`` until ``stop`` is set or the transport closes; first send
+        the BOOT event if ``announce``."""
         try:
-            transport.send(self.boot())
+            if announce:
+                transport.send(self.boot())
             while not stop.is_set():
                 data = transport.receive(poll_s)
                 reply = self.feed(data) if data else b""
