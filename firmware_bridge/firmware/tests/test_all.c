@@ -6,6 +6,11 @@ FW_TEST_SUITE(hmac);
 FW_TEST_SUITE(deframer);
 FW_TEST_SUITE(space_packet);
 FW_TEST_SUITE(replay);
+FW_TEST_SUITE(keyfile);
+FW_TEST_SUITE(auth);
+FW_TEST_SUITE(command);
+FW_TEST_SUITE(models);
+FW_TEST_SUITE(rover);
 
 typedef struct {
     const fw_test_case *cases;
@@ -19,6 +24,11 @@ static const suite k_suites[] = {
     {deframer_cases, &deframer_count},
     {space_packet_cases, &space_packet_count},
     {replay_cases, &replay_count},
+    {keyfile_cases, &keyfile_count},
+    {auth_cases, &auth_count},
+    {command_cases, &command_count},
+    {models_cases, &models_count},
+    {rover_cases, &rover_count},
 };
 
 unsigned fw_test_all(void)

@@ -12,4 +12,12 @@ size_t test_strlen(const char *s);
 /* Deterministic pseudo-random numbers (xorshift32) for property-style tests. */
 uint32_t test_rand(uint32_t *state);
 
+/* Test key of key_id k (PROTOCOL.md section 6): byte i = (k + i) mod 256. */
+void test_key(uint8_t key_id, uint8_t key[32]);
+/* Build a framed, signed TC (PROTOCOL.md section 2) into `out`; returns the frame length.
+ * `mac_key` signs it (NULL: sign with the test key of key_id). */
+size_t test_tc_frame(uint8_t *out, size_t cap, uint16_t packet_count, uint8_t key_id,
+                     uint8_t robot_id, uint32_t seq, uint16_t opcode, const uint8_t *args,
+                     size_t args_len, const uint8_t *mac_key);
+
 #endif
