@@ -60,7 +60,17 @@ def summarize(record: MissionRecord) -> dict[str, Any]:
             math.dist(scenario.mission.start_xy_m, scenario.mission.goal_xy_m), 3
         ),
         "first_plan_length_m": round(first_plan.length_cells * res, 3) if first_plan else None,
+        "planner": scenario.mission.planner,
         "plans": len(record.plans),
+        "plan_log": [
+            {
+                "time_s": t,
+                "cost": round(p.cost, 6),
+                "cells": len(p.cells),
+                "expansions": p.expansions,
+            }
+            for t, p in record.plans
+        ],
         "replans": len(record.replan_causes),
         "replans_caused_by_rocks": sum(c.cause == "rock" for c in record.replan_causes),
         "replan_causes": [

@@ -22,7 +22,7 @@ from ilrs_auto.mission.jobs import PlanJobRunner
 from ilrs_auto.mission.rover_traverse import RoverTraverse, Transition, TraverseGoal
 from ilrs_auto.perception.elevation import ElevationMap, FusionConfig
 from ilrs_auto.perception.traversability import TraversabilityMap
-from ilrs_auto.planning import GridAStar, Plan
+from ilrs_auto.planning import Plan, make_planner
 from ilrs_auto.sim.depth_camera import DepthCamera
 from ilrs_auto.sim.rover import RoverState, SimRover
 from ilrs_auto.sim.scenario import Scenario
@@ -130,7 +130,9 @@ def run_mission(
     )
     drive = _SimDrive(rover)
     clock = SimClock()
-    jobs = PlanJobRunner(GridAStar(), mission.planning_latency_s, deterministic=True)
+    jobs = PlanJobRunner(
+        make_planner(mission.planner), mission.planning_latency_s, deterministic=True
+    )
     goal = TraverseGoal(
         mission.goal_xy_m, mission.goal_tolerance_m, mission.time_limit_s, mission.stall_timeout_s
     )

@@ -132,6 +132,10 @@ class MissionConfig:
     planning_latency_s: float = field(
         default=2.0, metadata=_spec("mission time charged per plan", lo=0.0, hi=600.0)
     )
+    planner: str = field(
+        default="d_star_lite",
+        metadata=_spec("path planner by name: d_star_lite (incremental) or grid_astar"),
+    )
     stall_timeout_s: float = field(
         default=60.0, metadata=_spec("no progress for this long is a stall", lo=1.0, hi=1e5)
     )
@@ -277,6 +281,13 @@ def _check_mission(scenario: Scenario) -> None:
     for key in ("start_xy_m", "goal_xy_m"):
         if any(math.isnan(v) for v in getattr(scenario.mission, key)):
             raise InputError(f"{scenario.source}: mission.{key}: required, give [x, y] in metres")
+    from ilrs_auto.planning import planner_names
+
+    if scenario.mission.planner not in planner_names():
+        raise InputError(
+            f"{scenario.where('mission.planner')}: unknown planner "
+            f"{scenario.mission.planner!r} (known: {', '.join(planner_names())})"
+        )
     rocks = scenario.rocks
     if rocks.max_diameter_m < rocks.min_diameter_m:
         raise InputError(

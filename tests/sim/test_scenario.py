@@ -55,6 +55,10 @@ def test_missing_keys_take_their_defaults() -> None:
         ),
         ("mission:\n  start_xy_m: [1, 2]\n", r"s\.yaml: mission\.goal_xy_m: required"),
         (MINIMAL + "seed: 1\nseed: 2\n", r"s\.yaml:5: seed: given twice"),
+        (
+            MINIMAL + "  planner: rrt_star\n",
+            r"s\.yaml:4: mission\.planner: unknown planner 'rrt_star'",
+        ),
         ("- a\n- b\n", r"s\.yaml:1: scenario: expected a mapping"),
         ("", r"s\.yaml: scenario file is empty"),
         ("mission: [\n", r"s\.yaml:2: not valid YAML"),
