@@ -117,6 +117,18 @@ class CommandRejectedError(CommandFailedError):
         self.result = result
 
 
+class StaleSequenceError(CommandFailedError):
+    """The robot had already used the command's sequence number; it was not executed.
+
+    Raised only with ``resync=False`` (or after repeated resyncs); ``highest_seq`` is the
+    robot's highest sequence number for the key.
+    """
+
+    def __init__(self, message: str, *, name: str, seq: int, highest_seq: int) -> None:
+        super().__init__(message, name=name, seq=seq)
+        self.highest_seq = highest_seq
+
+
 class CommandOutcomeUnknownError(CommandFailedError):
     """The command may or may not have executed (no ack, or the window moved past it)."""
 
@@ -237,10 +249,19 @@ class CommandLink:
                 )
                 continue
             foreign = ack.repeat and ack.opcode != command.opcode
-            stale = ack.status == AckStatus.REPLAY or (ack.repeat and attempts == 1) or foreign
-            if stale and attempts == 1 and self.resync and resyncs < 2:
+            stale = ack.status == AckStatus.REPLAY or foreign or (ack.repeat and attempts == 1)
+            if stale and attempts == 1:
                 # The robot had already seen this sequence number: our counter is behind.
-                # Nothing was executed for this transmission, so re-sign after its highest.
+                # Nothing was executed for this transmission.
+                if not self.resync or resyncs >= 2:
+                    self.counters.rejected += 1
+                    raise StaleSequenceError(
+                        f"{command.name} seq {signed.seq}: the robot already used this "
+                        f"sequence number (its highest is {ack.highest_seq}); not executed",
+                        name=command.name,
+                        seq=signed.seq,
+                        highest_seq=ack.highest_seq,
+                    )
                 resyncs += 1
                 self.counters.resyncs += 1
                 self.next_seq = max(self.next_seq, ack.highest_seq + 1)
@@ -257,8 +278,8 @@ class CommandLink:
                 self.counters.outcome_unknown += 1
                 raise CommandOutcomeUnknownError(
                     f"{command.name} seq {signed.seq}: the robot answered "
-                    f"{_status_name(ack.status)} to transmission {attempts}; it may or may not "
-                    "have executed",
+                    f"{_status_name(ack.status)} to transmission {attempts}: the window moved "
+                    "past it; it may or may not have executed",
                     name=command.name,
                     seq=signed.seq,
                 )
@@ -793,6 +814,7 @@ __all__ = [
     "LinkCounters",
     "LinkError",
     "RobotEndpoint",
+    "StaleSequenceError",
     "TickResult",
     "decode_records",
 ]
