@@ -15,6 +15,10 @@ after both sides report the same optimal cost:
 - SciPy's csgraph.dijkstra runs on a graph built from the map with our default rules
   (``geometric``, no corner cutting); graph construction is timed separately.
 
+Then D* Lite: after a first plan, a 64 x 64 block near the start changes (half its cells
+become lethal) and the repaired plan is timed against a fresh A* on the changed map, both
+reporting the same optimum (the repair time includes finding the changed cells in Python).
+
 Each planner runs in its own process so that its peak memory (the growth of the process's
 maximum resident set while it plans) is its own. Times are the best of --repeat runs; ratios
 are peer time / our time, measured in this one run on this machine.
@@ -174,6 +178,43 @@ RUNNERS: dict[str, Callable[..., Result]] = {
 }
 
 
+def run_repair(n: int, repeat: int) -> None:
+    from ilrs_auto.geometry import Cell
+    from ilrs_auto.planning import DStarLite, GridAStar, PlanRequest
+
+    costs = make_costmap(n)
+    start, goal = Cell(0, 0), Cell(n - 1, n - 1)
+    changed = costs.copy()
+    block = changed[16:80, 16:80]
+    block[np.random.default_rng(1).random(block.shape) < 0.5] = np.inf
+    best_repair, best_fresh, first_s = math.inf, math.inf, math.inf
+    first = repaired = fresh = None
+    for _ in range(repeat):
+        planner = DStarLite()
+        t0 = time.perf_counter()
+        first = planner.plan(PlanRequest(costs, start, goal))
+        first_s = min(first_s, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        repaired = planner.plan(PlanRequest(changed, start, goal))
+        best_repair = min(best_repair, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        fresh = GridAStar().plan(PlanRequest(changed, start, goal))
+        best_fresh = min(best_fresh, time.perf_counter() - t0)
+    assert first is not None and repaired is not None and fresh is not None
+    same = math.isclose(repaired.cost, fresh.cost, rel_tol=1e-9)
+    verdict = (
+        f"{best_fresh / best_repair:.1f}x faster, same optimum {fresh.cost:.3f}"
+        if same
+        else f"optimum differs ({repaired.cost} vs {fresh.cost}): no ratio"
+    )
+    print(
+        f"{n:>6} D* Lite: first plan {first_s:.3f} s ({first.expansions} expansions); repair "
+        f"after a 64 x 64 change near the start {best_repair * 1e3:.1f} ms "
+        f"({repaired.expansions} expansions) vs fresh A* {best_fresh * 1e3:.1f} ms "
+        f"({fresh.expansions}): {verdict}"
+    )
+
+
 def _status_kb(field: str) -> int:
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
@@ -256,6 +297,9 @@ def main() -> int:
                     f"{'':>6} optimum differs: ours {ours.cost:.6f} vs {peer.planner} "
                     f"{peer.cost:.6f}: no ratio printed"
                 )
+    print()
+    for n in args.sizes:
+        run_repair(n, args.repeat)
     return 0
 
 
