@@ -72,7 +72,8 @@ def test_protocol_md_test_vector_drive() -> None:
 
 
 def test_protocol_md_test_vector_noop() -> None:
-    signed = sign_command(make_test_key(1), apid=0x100, key_id=1, robot_id=1, seq=2, opcode=1, args=b"")
+    key = make_test_key(1)
+    signed = sign_command(key, apid=0x100, key_id=1, robot_id=1, seq=2, opcode=1, args=b"")
     packet = SpacePacket.build(
         apid=0x100, data=signed.data, packet_type=PacketType.TC, sequence_count=6
     )
@@ -100,7 +101,13 @@ def test_any_flipped_bit_outside_the_sequence_count_breaks_the_mac(
 
 def test_parse_tc_fields() -> None:
     signed = sign_command(
-        make_test_key(2), apid=0x100, key_id=2, robot_id=3, seq=0xDEADBEEF, opcode=0x20, args=b"\x01\x00"
+        make_test_key(2),
+        apid=0x100,
+        key_id=2,
+        robot_id=3,
+        seq=0xDEADBEEF,
+        opcode=0x20,
+        args=b"\x01\x00",
     )
     fields = parse_tc_fields(signed.data)
     assert fields is not None
