@@ -92,8 +92,9 @@ def test_bad_input_is_one_line_exit_2_and_no_report(tmp_path: Path, case: str) -
     corrupt = tmp_path / "corrupt.tif"
     corrupt.write_bytes((assets_dir() / "terrain" / "shoemaker_5mpp.tif").read_bytes()[:300])
     out = tmp_path / "report"
-    result = subprocess.run(
+    result = subprocess.run(  # from tmp_path: `python -m` must not find the source tree
         [sys.executable, "-m", "ilrs_auto.cli", "run", str(scenario), "--out", str(out)],
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=300,

@@ -15,6 +15,7 @@ import ilrs_auto
 def test_core_stubs_have_not_drifted(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "pybind11_stubgen", "ilrs_auto._core", "-o", str(tmp_path)],
+        cwd=tmp_path,  # import the installed package, not the source tree
         check=True,
         capture_output=True,
         text=True,
