@@ -18,6 +18,7 @@ int main(void);
 void fw_reset_handler(void);
 void fw_default_handler(void);
 void fw_systick_handler(void);
+void fw_uart0_rx_handler(void);
 
 void fw_reset_handler(void)
 {
@@ -57,7 +58,8 @@ __attribute__((section(".vectors"), used)) const fw_vector_table fw_vectors = {
         0,                  /* 13 reserved */
         fw_default_handler, /* 14 PendSV */
         fw_systick_handler, /* 15 SysTick */
-        fw_default_handler, fw_default_handler, fw_default_handler, fw_default_handler,
+        fw_uart0_rx_handler, /* IRQ 0: UART0 RX */
+        fw_default_handler, fw_default_handler, fw_default_handler,
         fw_default_handler, fw_default_handler, fw_default_handler, fw_default_handler,
         fw_default_handler, fw_default_handler, fw_default_handler, fw_default_handler,
         fw_default_handler, fw_default_handler, fw_default_handler, fw_default_handler,
