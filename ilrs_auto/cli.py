@@ -139,5 +139,10 @@ def _run(
         sys.exit(EXIT_MISSION_FAILED)
 
 
+from ilrs_auto.bridge_cli import bridge  # noqa: E402  (registered after main exists)
+
+main.add_command(bridge)
+
+
 if __name__ == "__main__":
     main()
