@@ -139,7 +139,8 @@ static void send_housekeeping(fw_rover *r)
 {
     fw_housekeeping hk;
     uint8_t data[ROVER_MCU_HK_LEN];
-    fw_rover_housekeeping(r, &hk); /* tm_packets_sent: packets before this one */
+    fw_rover_housekeeping(r, &hk);
+    hk.tm_packets_sent = (uint16_t)(hk.tm_packets_sent + 1u); /* this packet included */
     fw_tm_encode_housekeeping(&hk, data);
     send_tm(r, ROVER_MCU_APID_HOUSEKEEPING, data, sizeof data);
 }

@@ -377,7 +377,7 @@ static void periodic_housekeeping(void)
     CHECK_EQ_U(hk->data[ROVER_MCU_HK_RAILS_OFFSET], ROVER_MCU_RAIL_RADIO_MASK);
     CHECK_EQ_U(fw_get_u16(hk->data + ROVER_MCU_HK_HK_PERIOD_MS_OFFSET), 1000);
     CHECK_EQ_U(fw_get_u16(hk->data + ROVER_MCU_HK_LAST_REJECTED_OPCODE_OFFSET), 0xFFFF);
-    CHECK_EQ_U(fw_get_u16(hk->data + ROVER_MCU_HK_TM_PACKETS_SENT_OFFSET), 1); /* BOOT */
+    CHECK_EQ_U(fw_get_u16(hk->data + ROVER_MCU_HK_TM_PACKETS_SENT_OFFSET), 2); /* BOOT, this */
     uint8_t args[2];
     fw_put_u16(args, 200);
     send(r, 1, 1, ROVER_MCU_OP_SET_HK_PERIOD, args, 2); /* at uptime 1000 */
