@@ -17,6 +17,7 @@ reads past what it was given, and holds at most one maximum-size frame in its bu
 
 from __future__ import annotations
 
+import binascii
 from dataclasses import dataclass
 from enum import Enum
 from typing import Final, TypeAlias
@@ -44,28 +45,14 @@ _PACKET_LENGTH_FIELD_AT: Final = FRAME_HEADER_LEN + 4
 _MIN_PACKET_LEN: Final = _PACKET_HEADER_LEN + 1
 
 
-def _make_crc_table() -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        crc = byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ CRC16_POLY) if crc & 0x8000 else (crc << 1)
-        table.append(crc & 0xFFFF)
-    return tuple(table)
-
-
-_CRC_TABLE: Final = _make_crc_table()
-
-
 def crc16_ccitt_false(data: BytesLike, crc: int = CRC16_INIT) -> int:
-    """CRC-16/CCITT-FALSE of ``data``, table-driven, one byte per step.
+    """CRC-16/CCITT-FALSE of ``data``.
 
-    Pass a previous result as ``crc`` to continue over more data.
+    Pass a previous result as ``crc`` to continue over more data. ``binascii.crc_hqx`` is this
+    CRC (polynomial 0x1021, MSB first, no final XOR) with the initial value as its argument;
+    it runs in C, about 25 times faster than a table loop in Python.
     """
-    table = _CRC_TABLE
-    for byte in memoryview(data).cast("B"):
-        crc = ((crc << 8) & 0xFFFF) ^ table[(crc >> 8) ^ byte]
-    return crc
+    return binascii.crc_hqx(data, crc)
 
 
 class FramingError(ValueError):

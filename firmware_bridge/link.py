@@ -53,12 +53,13 @@ from firmware_bridge.space_packet import (
     PacketError,
     PacketType,
     SequenceFlags,
-    SequenceGapTracker,
     SpacePacket,
 )
 from firmware_bridge.transport import Transport, TransportClosedError
 
 log = logging.getLogger(__name__)
+
+_PRIMARY_HEADER: Final = struct.Struct(">HHH")
 
 _RETRYABLE: Final = frozenset({AckStatus.BAD_MAC})
 """Statuses after which the sequence number was not consumed, so resending is safe and useful."""
@@ -153,6 +154,9 @@ class LinkCounters:
     acks_duplicate: int = 0
     acks_stale: int = 0
     tm_packets: int = 0
+    tm_gaps: int = 0
+    tm_missing: int = 0
+    tm_repeated: int = 0
     housekeeping: int = 0
     events: int = 0
     tm_errors: Counter[str] = field(default_factory=Counter)
@@ -202,7 +206,7 @@ class CommandLink:
         self.counters = LinkCounters()
         self.telemetry: deque[TmRecord] = deque(maxlen=telemetry_maxlen)
         self.latest_housekeeping: TelemetryRecord | None = None
-        self.gaps = SequenceGapTracker()
+        self._last_count: dict[int, int] = {}
         self._on_telemetry = on_telemetry
         self._deframer = Deframer(max_payload_len=4096)
         self._tc_count = 0
@@ -391,18 +395,23 @@ class CommandLink:
         return records
 
     def _decode(self, payload: bytes) -> TmRecord | None:
-        try:
-            packet = SpacePacket.decode(payload)
-        except PacketError as error:
-            self.counters.tm_errors[type(error).__name__] += 1
+        # The deframer already checked that the frame holds exactly one Space Packet, so the
+        # header is read directly (this is the receive hot path).
+        if len(payload) < 7:
+            self.counters.tm_errors["short_packet"] += 1
             return None
-        if packet.header.packet_type is not PacketType.TM:
+        word0, word1, data_length = _PRIMARY_HEADER.unpack_from(payload)
+        if word0 >> 13 != 0 or len(payload) != 7 + data_length:
+            self.counters.tm_errors["bad_packet_header"] += 1
+            return None
+        if word0 & 0x1000:
             self.counters.tm_errors["not_tm"] += 1
             return None
+        apid = word0 & 0x7FF
         self.counters.tm_packets += 1
-        self.gaps.observe(packet)
+        self._observe_count(apid, word1 & 0x3FFF)
         try:
-            record = self.dictionary.decode_tm(packet.apid, packet.data)
+            record = self.dictionary.decode_tm(apid, memoryview(payload)[6:])
         except TelemetryError as error:
             self.counters.tm_errors[type(error).__name__] += 1
             log.info("undecodable TM: %s", error)
@@ -419,6 +428,18 @@ class CommandLink:
         if self._on_telemetry is not None:
             self._on_telemetry(record)
         return record
+
+    def _observe_count(self, apid: int, count: int) -> None:
+        last = self._last_count.get(apid)
+        self._last_count[apid] = count
+        if last is not None:
+            missing = (count - last - 1) % SEQUENCE_COUNT_MODULUS
+            if missing == SEQUENCE_COUNT_MODULUS - 1:
+                self.counters.tm_repeated += 1
+            elif missing:
+                self.counters.tm_gaps += 1
+                self.counters.tm_missing += missing
+                log.info("APID 0x%03X: %d packets missing before count %d", apid, missing, count)
 
     def _on_ack(self, ack: Ack) -> None:
         self.counters.acks += 1

@@ -254,7 +254,7 @@ def _render(hk: TelemetryRecord | None, events: deque[EventRecord], link: Comman
     caption = (
         f"{link.transport.name}  TM packets {counters.tm_packets}  housekeeping "
         f"{counters.housekeeping}  events {counters.events}  errors "
-        f"{sum(counters.tm_errors.values())}  gaps {link.gaps.total_missing}"
+        f"{sum(counters.tm_errors.values())}  missing {counters.tm_missing}"
     )
     table = Table(title="rover_mcu housekeeping", caption=caption, show_lines=False)
     table.add_column("point")

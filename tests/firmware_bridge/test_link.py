@@ -454,7 +454,7 @@ def test_telemetry_and_events_are_decoded_as_they_arrive(rig: Rig) -> None:
     names = [r.name for r in seen if isinstance(r, EventRecord)]
     assert names[:2] == ["BOOT", "RAIL_SWITCHED"]
     assert all(isinstance(r, TelemetryRecord | EventRecord) for r in seen)
-    assert rig.link.gaps.total_gaps == 0
+    assert rig.link.counters.tm_gaps == 0
 
 
 def test_a_rejection_is_a_typed_failure(d: Dictionary, keys: KeyRing) -> None:

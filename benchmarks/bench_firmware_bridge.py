@@ -1,0 +1,202 @@
+"""Benchmark of firmware_bridge: receive-path throughput against a 3 Mbaud UART, and command
+round-trip latency.
+
+    python benchmarks/bench_firmware_bridge.py [--seconds 2] [--round-trips 2000]
+
+1. Throughput, one core: a recorded-like TM stream (housekeeping, acks, events, framed as the
+   MCU sends them) is fed in 4 KiB chunks through (a) the deframer alone and (b) the link's
+   whole receive path (deframe, Space Packet decode, sequence-gap tracking, dictionary decode
+   into typed records). The rate is compared with a 3 Mbaud UART (8N1: 10 line bits per byte,
+   300,000 bytes/s).
+2. Latency: NOOP round trips (sign, frame, send, robot verifies and acks, ack decoded) from
+   CommandLink to the reference RobotEndpoint in another thread, over an in-process loopback
+   and over a pty (a serial line through the kernel, as pyserial sees a UART); median and p99.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from firmware_bridge.auth import KeyRing
+from firmware_bridge.dictionary import Ack, AckStatus, default_dictionary
+from firmware_bridge.framing import Deframer, encode_frame
+from firmware_bridge.link import CommandLink, RobotEndpoint
+from firmware_bridge.sim_mcu import RoverMcuModel
+from firmware_bridge.space_packet import SpacePacket
+from firmware_bridge.testing import EndpointThread
+from firmware_bridge.transport import LoopbackTransport, Transport, TransportClosedError
+
+UART_BAUD = 3_000_000
+UART_BYTES_PER_S = UART_BAUD / 10  # 8N1: start + 8 data + stop bits per byte
+CHUNK = 4096
+BENCH_KEY = KeyRing({1: os.urandom(32)})  # a throwaway key: the benchmark needs no real one
+
+
+def tm_stream(cycles: int) -> bytes:
+    """``cycles`` x (1 housekeeping, 2 acks, 1 event), framed, with per-APID counts."""
+    d = default_dictionary()
+    hk_values = {f.name: 0 for f in d.housekeeping.points.fields}
+    hk_values.update(battery_v=28.1, battery_soc_pct=88.0, rails=0b0100, hk_period_ms=1000)
+    counts = {d.apids.ack: 0, d.apids.housekeeping: 0, d.apids.event: 0}
+    frames: list[bytes] = []
+
+    def add(apid: int, data: bytes) -> None:
+        packet = SpacePacket.build(apid=apid, data=data, sequence_count=counts[apid])
+        counts[apid] = (counts[apid] + 1) % 16384
+        frames.append(encode_frame(packet.encode()))
+
+    for i in range(cycles):
+        hk_values["uptime_ms"] = i * 100
+        add(d.apids.housekeeping, d.encode_fixed("housekeeping", hk_values))
+        for j in range(2):
+            ack = Ack(i * 100, 1, 1, 2 * i + j + 1, 1, AckStatus.EXECUTED, 0, 0, 2 * i + j + 1)
+            add(d.apids.ack, ack.encode())
+        add(d.apids.event, d.encode_event("RAIL_SWITCHED", i * 100, {"rail": 1, "on": True}))
+    return b"".join(frames)
+
+
+def rate(run: Callable[[], int], seconds: float) -> tuple[float, int]:
+    """Bytes per second of ``run`` (which returns bytes processed), repeated for ``seconds``."""
+    done = 0
+    frames = 0
+    started = time.perf_counter()
+    while True:
+        frames += run()
+        done += 1
+        elapsed = time.perf_counter() - started
+        if elapsed >= seconds:
+            return frames / elapsed, done
+
+
+class _NullTransport(Transport):
+    @property
+    def name(self) -> str:
+        return "null"
+
+    def send(self, data: bytes) -> None:
+        pass
+
+    def receive(self, timeout_s: float) -> bytes:
+        return b""
+
+    def close(self) -> None:
+        pass
+
+
+def bench_throughput(seconds: float) -> None:
+    stream = tm_stream(2000)
+    chunks = [stream[i : i + CHUNK] for i in range(0, len(stream), CHUNK)]
+    packets = 2000 * 4
+    print(f"TM stream: {len(stream)} bytes, {packets} packets "
+          f"(mean frame {len(stream) / packets:.1f} bytes), fed in {CHUNK}-byte chunks")
+
+    def deframe_only() -> int:
+        deframer = Deframer(max_payload_len=4096)
+        for chunk in chunks:
+            deframer.feed(chunk)
+        assert deframer.counters.frames_ok == packets
+        return len(stream)
+
+    def full_path() -> int:
+        link = CommandLink(_NullTransport(), default_dictionary(), BENCH_KEY, key_id=1,
+                           robot_id=1)
+        for chunk in chunks:
+            link.process(chunk)
+        assert link.counters.tm_packets == packets and not link.counters.tm_errors
+        return len(stream)
+
+    print(f"3 Mbaud UART line rate: {UART_BYTES_PER_S / 1e3:.0f} kB/s (8N1)")
+    for label, run in (("deframe", deframe_only), ("deframe+decode", full_path)):
+        bytes_per_s, _ = rate(run, seconds)
+        print(
+            f"  {label:<15} {bytes_per_s / 1e6:7.2f} MB/s  "
+            f"{bytes_per_s / len(stream) * packets / 1e3:8.1f} kpackets/s  "
+            f"= {bytes_per_s / UART_BYTES_PER_S:6.1f}x line rate"
+        )
+
+
+class _FdTransport(Transport):
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    @property
+    def name(self) -> str:
+        return "pty-master"
+
+    def send(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+
+    def receive(self, timeout_s: float) -> bytes:
+        import select
+
+        ready, _, _ = select.select([self._fd], [], [], timeout_s)
+        if not ready:
+            return b""
+        try:
+            return os.read(self._fd, 65536)
+        except OSError:
+            raise TransportClosedError("pty closed") from None
+
+    def close(self) -> None:
+        pass
+
+
+def bench_latency(label: str, ground: Transport, robot: Transport, count: int) -> None:
+    d = default_dictionary()
+    endpoint = RobotEndpoint(d, BENCH_KEY, 1, RoverMcuModel(hk_period_ms=60000))
+    with EndpointThread(endpoint, robot):
+        link = CommandLink(ground, d, BENCH_KEY, key_id=1, robot_id=1, timeout_s=1.0)
+        for _ in range(50):  # warm-up
+            link.send("NOOP")
+        samples = []
+        for _ in range(count):
+            started = time.perf_counter()
+            link.send("NOOP")
+            samples.append(time.perf_counter() - started)
+        retries = link.counters.retransmissions
+    samples.sort()
+    p99 = samples[min(len(samples) - 1, int(0.99 * len(samples)))]
+    print(f"  {label:<10} median {statistics.median(samples) * 1e3:6.3f} ms  "
+          f"p99 {p99 * 1e3:6.3f} ms  max {samples[-1] * 1e3:6.3f} ms  "
+          f"({count} NOOPs, {retries} retransmissions)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=2.0, help="per throughput case")
+    parser.add_argument("--round-trips", type=int, default=2000)
+    options = parser.parse_args()
+    print(f"python {sys.version.split()[0]} on {os.uname().machine}, one core per side")
+    print("Throughput (receive path, one core):")
+    bench_throughput(options.seconds)
+    print("Command round trip, CommandLink -> RobotEndpoint (Python) -> ack:")
+    a, b = LoopbackTransport.pair()
+    bench_latency("loopback", a, b, options.round_trips)
+    try:
+        from firmware_bridge.transport import SerialTransport
+
+        master, slave = os.openpty()
+        path = os.ttyname(slave)
+        os.close(slave)
+        serial = SerialTransport(path, UART_BAUD)
+    except Exception as error:  # noqa: BLE001 - report and skip the pty case
+        print(f"  pty        skipped: {error}")
+    else:
+        bench_latency("pty", serial, _FdTransport(master), options.round_trips)
+        serial.close()
+        os.close(master)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.exit(main())
