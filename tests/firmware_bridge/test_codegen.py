@@ -9,13 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from firmware_bridge.codegen import DEFAULT_HEADER_PATH, generate_header, main
-from firmware_bridge.dictionary import default_dictionary
+from firmware_bridge.codegen import generate_header, main
+from firmware_bridge.dictionary import default_dictionary, load_dictionary
+
+# The committed files in this checkout (not an installed copy).
+PACKAGE_DIR = Path(__file__).resolve().parents[2] / "firmware_bridge"
+HEADER = PACKAGE_DIR / "firmware" / "include" / "rover_mcu_dictionary.h"
+DICTIONARY = PACKAGE_DIR / "dictionary" / "rover_mcu.yaml"
 
 
 def test_committed_header_matches_the_dictionary() -> None:
-    fresh = generate_header(default_dictionary())
-    committed = DEFAULT_HEADER_PATH.read_text(encoding="utf-8")
+    fresh = generate_header(load_dictionary(DICTIONARY))
+    committed = HEADER.read_text(encoding="utf-8")
     assert committed == fresh, (
         "firmware/include/rover_mcu_dictionary.h is stale: run python -m firmware_bridge.codegen"
     )
@@ -76,7 +81,7 @@ def test_header_compiles_warning_free_and_agrees_on_lookups(tmp_path: Path) -> N
             "-Wextra",
             "-Wpedantic",
             "-Werror",
-            f"-I{DEFAULT_HEADER_PATH.parent}",
+            f"-I{HEADER.parent}",
             str(source),
             "-o",
             str(binary),

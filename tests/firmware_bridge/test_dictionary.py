@@ -39,7 +39,11 @@ from firmware_bridge.dictionary import (
     wire_layout,
 )
 
-YAML_TEXT = DEFAULT_DICTIONARY_PATH.read_text(encoding="utf-8")
+# The committed files in this checkout (not an installed copy).
+PACKAGE_DIR = Path(__file__).resolve().parents[2] / "firmware_bridge"
+DICTIONARY = PACKAGE_DIR / "dictionary" / "rover_mcu.yaml"
+LOCK = PACKAGE_DIR / "dictionary" / "rover_mcu.lock.json"
+YAML_TEXT = DICTIONARY.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +54,11 @@ def d() -> Dictionary:
 # ------------------------------------------------------------------------------------------
 # The committed dictionary
 # ------------------------------------------------------------------------------------------
+
+
+def test_the_packaged_dictionary_is_the_committed_one(d: Dictionary) -> None:
+    assert DEFAULT_DICTIONARY_PATH.read_text(encoding="utf-8") == YAML_TEXT
+    assert DEFAULT_LOCK_PATH.read_text(encoding="utf-8") == LOCK.read_text(encoding="utf-8")
 
 
 def test_the_committed_dictionary_has_the_protocol_numbers(d: Dictionary) -> None:
@@ -370,8 +379,9 @@ def test_missing_and_malformed_files_are_one_line_errors(tmp_path: Path) -> None
 # ------------------------------------------------------------------------------------------
 
 
-def test_the_committed_lock_matches_the_dictionary(d: Dictionary) -> None:
-    lock = read_lock(DEFAULT_LOCK_PATH)
+def test_the_committed_lock_matches_the_dictionary() -> None:
+    d = load_dictionary(DICTIONARY)
+    lock = read_lock(LOCK)
     compat = compare_layouts(lock, wire_layout(d))
     assert compat.breaking == (), "breaking changes against rover_mcu.lock.json"
     assert compat.additions == (), (
