@@ -46,6 +46,7 @@ bool fw_rover_init(fw_rover *r, const fw_rover_config *config, fw_rover_write_fn
     r->hk_period_ms = FW_ROVER_DEFAULT_HK_PERIOD_MS;
     r->mode = ROVER_MCU_MODE_IDLE;
     r->rails = (uint8_t)(config->initial_rails & ((1u << ROVER_MCU_RAIL_COUNT) - 1u));
+    fw_power_step(&r->power, 0u, r->rails, 0.0f, 0.0f); /* the initial rails' load, no time */
     r->last_rejected_reason = ROVER_MCU_ACK_STATUS_EXECUTED;
     r->last_rejected_opcode = ROVER_MCU_NO_OPCODE;
     return true;
@@ -158,6 +159,13 @@ static void end_drive(fw_rover *r, bool stopped_early)
     }
 }
 
+/* Bus current and voltage for the present load, without advancing time: a rail switched now
+ * shows in the next housekeeping even if it goes out in the same millisecond. */
+static void refresh_power(fw_rover *r)
+{
+    fw_power_step(&r->power, 0u, r->rails, r->motor.left_mps, r->motor.right_mps);
+}
+
 static void set_rail(fw_rover *r, uint8_t rail, bool on)
 {
     const uint8_t mask = (uint8_t)(1u << rail);
@@ -166,6 +174,7 @@ static void set_rail(fw_rover *r, uint8_t rail, bool on)
         return;
     }
     r->rails = rails;
+    refresh_power(r);
     uint8_t ev[ROVER_MCU_EVT_RAIL_SWITCHED_LEN];
     send_event(r, ev, fw_tm_event_rail_switched(ev, r->uptime_ms, rail, on));
 }

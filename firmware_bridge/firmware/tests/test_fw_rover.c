@@ -439,6 +439,35 @@ static void tm_sequence_counts_per_apid(void)
     CHECK_EQ_U(g_cap.bad, 0);
 }
 
+static float hk_f32(const tm_packet *hk, size_t offset) { return fw_get_f32(hk->data + offset); }
+
+/* Housekeeping shows a rail's current as soon as the rail switches, not one tick later. */
+static void bus_current_follows_rails_at_once(void)
+{
+    const fw_power_params pp = fw_power_default_params();
+    const float radio = pp.base_current_a + pp.rail_current_a[ROVER_MCU_RAIL_RADIO];
+    fw_rover *r = boot(1, 80.0f);
+    send(r, 1, 1, ROVER_MCU_OP_REQUEST_HOUSEKEEPING, NULL, 0); /* at uptime 0, no step yet */
+    const tm_packet *hk = last(ROVER_MCU_APID_HOUSEKEEPING);
+    CHECK(hk != NULL);
+    CHECK(hk_f32(hk, ROVER_MCU_HK_BUS_CURRENT_A_OFFSET) == radio);
+    const float idle_v = hk_f32(hk, ROVER_MCU_HK_BATTERY_V_OFFSET);
+    const uint8_t on[2] = {ROVER_MCU_RAIL_HEATER, 1};
+    send(r, 1, 2, ROVER_MCU_OP_SET_POWER, on, 2);
+    send(r, 1, 3, ROVER_MCU_OP_REQUEST_HOUSEKEEPING, NULL, 0);
+    hk = last(ROVER_MCU_APID_HOUSEKEEPING);
+    CHECK(hk_f32(hk, ROVER_MCU_HK_BUS_CURRENT_A_OFFSET) ==
+          radio + pp.rail_current_a[ROVER_MCU_RAIL_HEATER]);
+    CHECK(hk_f32(hk, ROVER_MCU_HK_BATTERY_V_OFFSET) < idle_v); /* sag over the resistance */
+    const uint8_t off[2] = {ROVER_MCU_RAIL_HEATER, 0};
+    send(r, 1, 4, ROVER_MCU_OP_SET_POWER, off, 2);
+    send(r, 1, 5, ROVER_MCU_OP_REQUEST_HOUSEKEEPING, NULL, 0);
+    hk = last(ROVER_MCU_APID_HOUSEKEEPING);
+    CHECK(hk_f32(hk, ROVER_MCU_HK_BUS_CURRENT_A_OFFSET) == radio);
+    CHECK(hk_f32(hk, ROVER_MCU_HK_BATTERY_V_OFFSET) == idle_v);
+    CHECK_EQ_U(fw_get_u32(hk->data + ROVER_MCU_HK_UPTIME_MS_OFFSET), 0);
+}
+
 const fw_test_case rover_cases[] = {
     {"rover/boot_event_first", boot_event_first},
     {"rover/protocol_noop_ack_bytes", protocol_noop_ack_bytes},
@@ -455,5 +484,6 @@ const fw_test_case rover_cases[] = {
     {"rover/periodic_housekeeping", periodic_housekeeping},
     {"rover/brownout_enters_safe_mode", brownout_enters_safe_mode},
     {"rover/tm_sequence_counts_per_apid", tm_sequence_counts_per_apid},
+    {"rover/bus_current_follows_rails_at_once", bus_current_follows_rails_at_once},
 };
 const size_t rover_count = sizeof rover_cases / sizeof rover_cases[0];
