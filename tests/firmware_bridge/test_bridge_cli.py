@@ -223,12 +223,14 @@ def test_connection_refused_is_one_line() -> None:
     assert err.startswith(f"ilrs-auto bridge: error: tcp:127.0.0.1:{port}: cannot connect")
 
 
-def test_the_installed_command_runs_without_a_traceback() -> None:
-    result = subprocess.run(
+def test_the_installed_command_runs_without_a_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(  # from tmp_path: `python -m` must not find the source tree
         [sys.executable, "-m", "ilrs_auto.cli", "bridge", "--tcp", "x:1", "FLY"],
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         check=False,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr == (
