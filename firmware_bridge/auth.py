@@ -82,13 +82,13 @@ def load_key_file(path: str | Path, dictionary: Dictionary | None = None) -> Key
 
     Lines are ``<key_id decimal> <64 hex digits>``; blank lines and ``#`` comments are
     ignored. Each key_id may appear once and, with ``dictionary``, must be one of its keys. On
-    POSIX a file that group or others can write is refused. Raises :class:`KeyFileError`.
+    POSIX a file that anyone can write (o+w) is refused. Raises :class:`KeyFileError`.
     """
     name = str(path)
     try:
         info = os.stat(path)
-        if os.name == "posix" and info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            raise KeyFileError(name, 0, "group or others can write it; chmod go-w")
+        if os.name == "posix" and info.st_mode & stat.S_IWOTH:
+            raise KeyFileError(name, 0, "anyone can write it; chmod o-w")
         text = Path(path).read_text(encoding="ascii")
     except OSError as error:
         raise KeyFileError(name, 0, f"cannot read: {error.strerror}") from None

@@ -159,7 +159,7 @@ def test_key_file_rules(tmp_path: Path) -> None:
     path = _key_file(tmp_path, "# ops\n10 " + make_test_key(10).hex() + "  # Roscosmos\n")
     assert load_key_file(path, default_dictionary())[10] == make_test_key(10)
     os.chmod(path, 0o666)
-    with pytest.raises(KeyFileError, match="group or others can write it"):
+    with pytest.raises(KeyFileError, match="anyone can write it"):
         load_key_file(path)
     with pytest.raises(KeyFileError, match="cannot read"):
         load_key_file(tmp_path / "missing.txt")
