@@ -19,7 +19,6 @@ import argparse
 import os
 import statistics
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -94,8 +93,10 @@ def bench_throughput(seconds: float) -> None:
     stream = tm_stream(2000)
     chunks = [stream[i : i + CHUNK] for i in range(0, len(stream), CHUNK)]
     packets = 2000 * 4
-    print(f"TM stream: {len(stream)} bytes, {packets} packets "
-          f"(mean frame {len(stream) / packets:.1f} bytes), fed in {CHUNK}-byte chunks")
+    print(
+        f"TM stream: {len(stream)} bytes, {packets} packets "
+        f"(mean frame {len(stream) / packets:.1f} bytes), fed in {CHUNK}-byte chunks"
+    )
 
     def deframe_only() -> int:
         deframer = Deframer(max_payload_len=4096)
@@ -105,8 +106,7 @@ def bench_throughput(seconds: float) -> None:
         return len(stream)
 
     def full_path() -> int:
-        link = CommandLink(_NullTransport(), default_dictionary(), BENCH_KEY, key_id=1,
-                           robot_id=1)
+        link = CommandLink(_NullTransport(), default_dictionary(), BENCH_KEY, key_id=1, robot_id=1)
         for chunk in chunks:
             link.process(chunk)
         assert link.counters.tm_packets == packets and not link.counters.tm_errors
@@ -165,9 +165,11 @@ def bench_latency(label: str, ground: Transport, robot: Transport, count: int) -
         retries = link.counters.retransmissions
     samples.sort()
     p99 = samples[min(len(samples) - 1, int(0.99 * len(samples)))]
-    print(f"  {label:<10} median {statistics.median(samples) * 1e3:6.3f} ms  "
-          f"p99 {p99 * 1e3:6.3f} ms  max {samples[-1] * 1e3:6.3f} ms  "
-          f"({count} NOOPs, {retries} retransmissions)")
+    print(
+        f"  {label:<10} median {statistics.median(samples) * 1e3:6.3f} ms  "
+        f"p99 {p99 * 1e3:6.3f} ms  max {samples[-1] * 1e3:6.3f} ms  "
+        f"({count} NOOPs, {retries} retransmissions)"
+    )
 
 
 def main() -> int:
@@ -188,7 +190,7 @@ def main() -> int:
         path = os.ttyname(slave)
         os.close(slave)
         serial = SerialTransport(path, UART_BAUD)
-    except Exception as error:  # noqa: BLE001 - report and skip the pty case
+    except Exception as error:
         print(f"  pty        skipped: {error}")
     else:
         bench_latency("pty", serial, _FdTransport(master), options.round_trips)
