@@ -157,7 +157,7 @@ def draw_traverse(record: MissionRecord, path: Path) -> None:
     )
 
     for i, (_, plan) in enumerate(record.plans):
-        xy = (plan.cells[:, ::-1] + 0.5) * res
+        xy = (plan.corners[:, ::-1] + 0.5) * res
         ax.plot(
             xy[:, 0],
             xy[:, 1],

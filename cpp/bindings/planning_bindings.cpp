@@ -11,6 +11,7 @@
 #include "bindings.h"
 #include "ilrs/planning/d_star_lite.h"
 #include "ilrs/planning/grid_a_star.h"
+#include "ilrs/planning/line_of_sight.h"
 #include "ilrs/planning/planner_errors.h"
 
 namespace ilrs::bindings {
@@ -57,6 +58,27 @@ std::tuple<py::array_t<std::int32_t>, double, std::int64_t, double> PathTuple(
     out(i, 1) = path.cells[i].col;
   }
   return {cells, path.cost, path.stats.expansions, path.stats.elapsed_s};
+}
+
+std::vector<Cell> CellsFromArray(const CArray<std::int32_t>& cells, const char* name) {
+  if (cells.ndim() != 2 || cells.shape(1) != 2) {
+    throw py::value_error(std::string(name) + " must have shape (N, 2) of (row, col)");
+  }
+  std::vector<Cell> out(static_cast<std::size_t>(cells.shape(0)));
+  const std::int32_t* data = cells.data();
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = {data[2 * i], data[2 * i + 1]};
+  return out;
+}
+
+py::array_t<std::int32_t> CellsToArray(const std::vector<Cell>& cells) {
+  py::array_t<std::int32_t> out(
+      {static_cast<py::ssize_t>(cells.size()), static_cast<py::ssize_t>(2)});
+  auto view = out.mutable_unchecked<2>();
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    view(i, 0) = cells[i].row;
+    view(i, 1) = cells[i].col;
+  }
+  return out;
 }
 
 }  // namespace
@@ -119,6 +141,51 @@ void DefinePlanning(py::module_& m) {
       py::arg("cancel") = std::nullopt, py::arg("cost_model") = "geometric",
       py::arg("unknown_cost") = std::numeric_limits<float>::infinity(),
       py::arg("allow_corner_cutting") = false);
+
+  m.def(
+      "segment_cost",
+      [](const CArray<float>& costmap, std::pair<int, int> a, std::pair<int, int> b,
+         float unknown_cost) {
+        return planning::SegmentCost(ConstGrid(costmap, "costmap"), {a.first, a.second},
+                                     {b.first, b.second}, unknown_cost);
+      },
+      py::arg("costmap"), py::arg("a"), py::arg("b"),
+      py::arg("unknown_cost") = std::numeric_limits<float>::infinity());
+
+  m.def(
+      "smooth_path",
+      [](const CArray<float>& costmap, const CArray<std::int32_t>& cells, float unknown_cost) {
+        const GridView<const float> map = ConstGrid(costmap, "costmap");
+        const std::vector<Cell> path = CellsFromArray(cells, "cells");
+        for (const Cell& c : path) {
+          if (!map.Contains(c)) {
+            throw py::value_error("cells: (" + std::to_string(c.row) + ", " +
+                                  std::to_string(c.col) + ") is outside the costmap");
+          }
+        }
+        std::vector<Cell> smooth;
+        {
+          py::gil_scoped_release release;
+          smooth = planning::SmoothPath(map, path, unknown_cost);
+        }
+        return CellsToArray(smooth);
+      },
+      py::arg("costmap"), py::arg("cells"),
+      py::arg("unknown_cost") = std::numeric_limits<float>::infinity());
+
+  m.def(
+      "polyline_cells",
+      [](const CArray<std::int32_t>& waypoints) {
+        const std::vector<Cell> points = CellsFromArray(waypoints, "waypoints");
+        std::vector<Cell> cells;
+        for (std::size_t i = 1; i < points.size(); ++i) {
+          planning::SegmentCells(points[i - 1], points[i], &cells);
+          if (i + 1 < points.size()) cells.pop_back();  // the next segment starts there
+        }
+        if (points.size() == 1) cells.push_back(points[0]);
+        return CellsToArray(cells);
+      },
+      py::arg("waypoints"));
 
   // The planner copies the costmap in; plan and update_costs release the GIL, so one planner
   // must not be used from two threads at once.

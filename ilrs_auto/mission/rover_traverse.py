@@ -32,6 +32,7 @@ from ilrs_auto.mission.clock import MissionClock
 from ilrs_auto.mission.events import PLANNING_FAILURE_EVENTS, event_for
 from ilrs_auto.mission.jobs import PlanJob, PlanJobRunner
 from ilrs_auto.planning.base import Plan, PlanRequest
+from ilrs_auto.planning.smoothing import polyline_cells
 
 
 class TraverseState(str, Enum):
@@ -240,8 +241,9 @@ class RoverTraverse:
     def on_enter_traverse_driving(self, event: EventData) -> None:
         plan: Plan = event.kwargs["plan"]
         self.plans.append((self.clock.now_s, plan))
-        self._path_cells = plan.cells
-        centres = (plan.cells[:, ::-1].astype(np.float64) + 0.5) * self.geometry.resolution_m
+        corners = plan.corners
+        self._path_cells = plan.cells if plan.waypoints is None else polyline_cells(corners)
+        centres = (corners[:, ::-1].astype(np.float64) + 0.5) * self.geometry.resolution_m
         centres[-1] = self.goal.goal_xy_m  # end on the target itself, not its cell centre
         self._progress_odometer_m = self.drive.odometer_m
         self._progress_time_s = self.clock.now_s

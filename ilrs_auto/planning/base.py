@@ -60,11 +60,18 @@ class Plan:
     expansions: int
     elapsed_s: float
     planner: str
+    # Any-angle waypoints (a subset of cells joined by straight segments), when smoothed.
+    waypoints: npt.NDArray[np.int32] | None = None
+
+    @property
+    def corners(self) -> npt.NDArray[np.int32]:
+        """The points to drive through: the waypoints if smoothed, else every cell."""
+        return self.cells if self.waypoints is None else self.waypoints
 
     @property
     def length_cells(self) -> float:
-        """Geometric length of the path in cells."""
-        steps = np.diff(self.cells.astype(np.float64), axis=0)
+        """Geometric length of the path driven, in cells."""
+        steps = np.diff(self.corners.astype(np.float64), axis=0)
         return float(np.hypot(steps[:, 0], steps[:, 1]).sum())
 
 

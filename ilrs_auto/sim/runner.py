@@ -23,6 +23,7 @@ from ilrs_auto.mission.rover_traverse import RoverTraverse, Transition, Traverse
 from ilrs_auto.perception.elevation import ElevationMap, FusionConfig
 from ilrs_auto.perception.traversability import TraversabilityMap
 from ilrs_auto.planning import Plan, make_planner
+from ilrs_auto.planning.smoothing import Smoothed
 from ilrs_auto.sim.depth_camera import DepthCamera
 from ilrs_auto.sim.rover import RoverState, SimRover
 from ilrs_auto.sim.scenario import Scenario
@@ -130,8 +131,11 @@ def run_mission(
     )
     drive = _SimDrive(rover)
     clock = SimClock()
+    planner = make_planner(mission.planner)
     jobs = PlanJobRunner(
-        make_planner(mission.planner), mission.planning_latency_s, deterministic=True
+        Smoothed(planner) if mission.smooth_paths else planner,
+        mission.planning_latency_s,
+        deterministic=True,
     )
     goal = TraverseGoal(
         mission.goal_xy_m, mission.goal_tolerance_m, mission.time_limit_s, mission.stall_timeout_s

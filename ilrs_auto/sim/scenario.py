@@ -136,6 +136,10 @@ class MissionConfig:
         default="d_star_lite",
         metadata=_spec("path planner by name: d_star_lite (incremental) or grid_astar"),
     )
+    smooth_paths: bool = field(
+        default=True,
+        metadata=_spec("drive any-angle shortcuts of each plan (line of sight on its costmap)"),
+    )
     stall_timeout_s: float = field(
         default=60.0, metadata=_spec("no progress for this long is a stall", lo=1.0, hi=1e5)
     )
@@ -247,6 +251,11 @@ def _scalar(hint: Any, node: yaml.Node, where: str, spec: dataclasses.Field[Any]
         raise InputError(f"{where}: expected a single value")
     if hint is str:
         return str(node.value)
+    if hint is bool:
+        value = yaml.constructor.SafeConstructor().construct_object(node)
+        if not isinstance(value, bool):
+            raise InputError(f"{where}: expected true or false, got {_node_text(node)!r}")
+        return value
     value = _number(hint, node, where)
     meta = spec.metadata
     lo, hi = meta.get("lo"), meta.get("hi")
