@@ -29,6 +29,24 @@ def check_cost_model(cost_model: str) -> CostModel:
     )
 
 
+class GridMoveRules:
+    """How a grid planner charges moves: ``geometric``, the move's length (1 or sqrt 2) x the
+    entered cell's cost; ``entered_cell``, the entered cell's cost, diagonal or not;
+    ``midpoint``, the length x the mean of the two cells' costs. Diagonals never cut the
+    corner of a blocked cell unless ``allow_corner_cutting``. Unknown (NaN) cells cost
+    ``unknown_cost``; the default, inf, keeps the rover out of them."""
+
+    def __init__(
+        self,
+        cost_model: CostModel = "geometric",
+        unknown_cost: float = float("inf"),
+        allow_corner_cutting: bool = False,
+    ) -> None:
+        self.cost_model: CostModel = check_cost_model(cost_model)
+        self.unknown_cost = float(unknown_cost)
+        self.allow_corner_cutting = bool(allow_corner_cutting)
+
+
 def check_costmap(costmap: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """A 2D float32 costmap, made C-contiguous (a copy only if it was not)."""
     if not isinstance(costmap, np.ndarray) or costmap.ndim != 2:

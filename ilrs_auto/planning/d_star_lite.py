@@ -13,10 +13,10 @@ import numpy.typing as npt
 
 from ilrs_auto import _core
 from ilrs_auto.geometry import Cell, Region
-from ilrs_auto.planning.base import CostModel, Plan, PlanRequest, check_cost_model, check_costmap
+from ilrs_auto.planning.base import CostModel, GridMoveRules, Plan, PlanRequest, check_costmap
 
 
-class DStarLite:
+class DStarLite(GridMoveRules):
     """Usable through the planner interface (``plan(request)``): the changed cells are found
     by comparing the request's costmap with the previous one. Not for use from two threads at
     once (a plan job runner uses one worker)."""
@@ -29,9 +29,7 @@ class DStarLite:
         unknown_cost: float = float("inf"),
         allow_corner_cutting: bool = False,
     ) -> None:
-        self.cost_model: CostModel = check_cost_model(cost_model)
-        self.unknown_cost = unknown_cost
-        self.allow_corner_cutting = allow_corner_cutting
+        super().__init__(cost_model, unknown_cost, allow_corner_cutting)
         self._core: _core.DStarLite | None = None
         self._costmap: npt.NDArray[np.float32] | None = None
         self.last_update_region: Region | None = None
