@@ -149,8 +149,10 @@ def pty_pair() -> Iterator[tuple[int, str]]:
     pytest.importorskip("serial", reason="pyserial is not installed")
     master, slave = os.openpty()
     path = os.ttyname(slave)
-    os.close(slave)
+    # Keep a slave descriptor open for the whole test: with none open, reading the master
+    # fails with EIO (so a reader started before the port is opened would quit).
     yield master, path
+    os.close(slave)
     os.close(master)
 
 
