@@ -10,7 +10,11 @@ round-trip latency.
    300,000 bytes/s).
 2. Latency: NOOP round trips (sign, frame, send, robot verifies and acks, ack decoded) from
    CommandLink to the reference RobotEndpoint in another thread, over an in-process loopback
-   and over a pty (a serial line through the kernel, as pyserial sees a UART); median and p99.
+   and over a pty (a serial line through the kernel, as pyserial sees a UART); then to the C
+   reference firmware, built with its Makefile into a temporary directory: the host build over
+   TCP, and the Cortex-M3 build on an emulated mps2-an385 board (qemu-system-arm, UART0 on a
+   TCP socket on 127.0.0.1); median and p99. A missing toolchain or QEMU skips that line and
+   says which tool is missing.
 """
 
 from __future__ import annotations
@@ -19,23 +23,33 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from firmware_bridge.auth import KeyRing
+from firmware_bridge.auth import KeyRing, load_key_file
 from firmware_bridge.dictionary import Ack, AckStatus, default_dictionary
 from firmware_bridge.framing import Deframer, encode_frame
 from firmware_bridge.link import CommandLink, RobotEndpoint
 from firmware_bridge.sim_mcu import RoverMcuModel
 from firmware_bridge.space_packet import SpacePacket
-from firmware_bridge.testing import EndpointThread
+from firmware_bridge.testing import (
+    EndpointThread,
+    FirmwareProcess,
+    FirmwareUnavailableError,
+    build_firmware,
+)
 from firmware_bridge.transport import LoopbackTransport, Transport, TransportClosedError
 
 UART_BAUD = 3_000_000
 UART_BYTES_PER_S = UART_BAUD / 10  # 8N1: start + 8 data + stop bits per byte
 CHUNK = 4096
 BENCH_KEY = KeyRing({1: os.urandom(32)})  # a throwaway key: the benchmark needs no real one
+# The C firmware reads (host) or has built in (board) a key file: the test keys.
+TEST_KEYS = (
+    Path(__file__).resolve().parents[1] / "tests" / "firmware_bridge" / "data" / "test_keys.txt"
+)
 
 
 def tm_stream(cycles: int) -> bytes:
@@ -150,26 +164,56 @@ class _FdTransport(Transport):
         pass
 
 
+def round_trips(link: CommandLink, count: int) -> list[float]:
+    """Seconds per NOOP round trip (sign, frame, send, the robot acks, ack decoded), sorted."""
+    for _ in range(50):  # warm-up
+        link.send("NOOP")
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        link.send("NOOP")
+        samples.append(time.perf_counter() - started)
+    samples.sort()
+    return samples
+
+
+def report_latency(label: str, samples: list[float], retries: int) -> None:
+    p99 = samples[min(len(samples) - 1, int(0.99 * len(samples)))]
+    print(
+        f"  {label:<22} median {statistics.median(samples) * 1e3:6.3f} ms  "
+        f"p99 {p99 * 1e3:6.3f} ms  max {samples[-1] * 1e3:6.3f} ms  "
+        f"({len(samples)} NOOPs, {retries} retransmissions)"
+    )
+
+
 def bench_latency(label: str, ground: Transport, robot: Transport, count: int) -> None:
     d = default_dictionary()
     endpoint = RobotEndpoint(d, BENCH_KEY, 1, RoverMcuModel(hk_period_ms=60000))
     with EndpointThread(endpoint, robot):
         link = CommandLink(ground, d, BENCH_KEY, key_id=1, robot_id=1, timeout_s=1.0)
-        for _ in range(50):  # warm-up
-            link.send("NOOP")
-        samples = []
-        for _ in range(count):
-            started = time.perf_counter()
-            link.send("NOOP")
-            samples.append(time.perf_counter() - started)
-        retries = link.counters.retransmissions
-    samples.sort()
-    p99 = samples[min(len(samples) - 1, int(0.99 * len(samples)))]
-    print(
-        f"  {label:<10} median {statistics.median(samples) * 1e3:6.3f} ms  "
-        f"p99 {p99 * 1e3:6.3f} ms  max {samples[-1] * 1e3:6.3f} ms  "
-        f"({count} NOOPs, {retries} retransmissions)"
-    )
+        samples = round_trips(link, count)
+    report_latency(label, samples, link.counters.retransmissions)
+
+
+def bench_firmware_latency(count: int) -> None:
+    """NOOP round trips to the C firmware: the host build over TCP, the board in QEMU."""
+    d = default_dictionary()
+    keys = load_key_file(TEST_KEYS, d)
+    with tempfile.TemporaryDirectory(prefix="bench-firmware-") as tmp:
+        build_dir = Path(tmp)
+        for target, label in (
+            ("host-tcp", "C firmware, host, TCP"),
+            ("mps2-an385-qemu", "C firmware, QEMU UART"),
+        ):
+            try:
+                image = build_firmware(build_dir, target, TEST_KEYS)
+                with FirmwareProcess(target, image, TEST_KEYS, build_dir / f"{target}.log") as fw:
+                    link = CommandLink(fw.transport, d, keys, key_id=1, robot_id=1, timeout_s=1.0)
+                    samples = round_trips(link, count)
+            except FirmwareUnavailableError as error:
+                print(f"  {label:<22} skipped: {error}")
+                continue
+            report_latency(label, samples, link.counters.retransmissions)
 
 
 def main() -> int:
@@ -191,11 +235,13 @@ def main() -> int:
         os.close(slave)
         serial = SerialTransport(path, UART_BAUD)
     except Exception as error:
-        print(f"  pty        skipped: {error}")
+        print(f"  {'pty':<22} skipped: {error}")
     else:
         bench_latency("pty", serial, _FdTransport(master), options.round_trips)
         serial.close()
         os.close(master)
+    print("Command round trip, CommandLink -> C reference firmware -> ack:")
+    bench_firmware_latency(options.round_trips)
     return 0
 
 

@@ -10,12 +10,6 @@ never executed. A missing tool skips the target with a reason that names it.
 
 from __future__ import annotations
 
-import os
-import select
-import shutil
-import signal
-import socket
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,15 +30,19 @@ from firmware_bridge.dictionary import (
 from firmware_bridge.framing import Deframer, DeframeStatus, encode_frame
 from firmware_bridge.link import CommandLink
 from firmware_bridge.space_packet import PacketType, SequenceGapTracker, SpacePacket
-from firmware_bridge.transport import SerialTransport, TcpTransport, Transport, TransportError
+from firmware_bridge.testing import (
+    FIRMWARE_TARGETS,
+    FirmwareError,
+    FirmwareProcess,
+    FirmwareUnavailableError,
+    build_firmware,
+    require_firmware_tools,
+)
+from firmware_bridge.transport import Transport
 
-FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "firmware_bridge" / "firmware"
 TEST_KEYS = Path(__file__).parent / "data" / "test_keys.txt"
 ROVER_R1 = 1
 KEY_ID = 1  # CNSA, which may command rover_r1
-BUILD_TIMEOUT_S = 120.0
-START_TIMEOUT_S = 10.0
-STOP_TIMEOUT_S = 5.0
 TM_TIMEOUT_S = 3.0
 
 # The models' settling times: wheels accelerate at 0.5 m/s^2, so 0.2 m/s takes 0.4 s.
@@ -55,40 +53,17 @@ MODE_IDLE, MODE_DRIVING = 0, 1
 
 
 # ------------------------------------------------------------------------------------------
-# Tools and builds
+# Builds
 # ------------------------------------------------------------------------------------------
 
 
-def _require(*tools: str) -> None:
-    missing = [tool for tool in tools if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"not on PATH: {', '.join(missing)} (needed to build or run the firmware)")
-
-
-def _require_newlib() -> None:
-    # nano.specs comes with libnewlib-arm-none-eabi; without it gcc prints the bare name back.
-    found = subprocess.run(
-        ["arm-none-eabi-gcc", "-print-file-name=nano.specs"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    ).stdout.strip()
-    if not os.path.isabs(found):
-        pytest.skip("newlib for arm-none-eabi (nano.specs, package libnewlib-arm-none-eabi)")
-
-
-def _make(build_dir: Path, target: Path) -> Path:
-    result = subprocess.run(
-        ["make", "-C", str(FIRMWARE_DIR), f"BUILD={build_dir}", f"KEYS={TEST_KEYS}", str(target)],
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT_S,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.fail(f"make {target.name} failed:\n{result.stdout}\n{result.stderr}")
-    return target
+def _build(build_dir: Path, target: str) -> Path:
+    try:
+        return build_firmware(build_dir, target, TEST_KEYS, ROVER_R1)
+    except FirmwareUnavailableError as error:
+        pytest.skip(str(error))
+    except FirmwareError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="module")
@@ -98,15 +73,12 @@ def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def host_image(build_dir: Path) -> Path:
-    _require("make", "cc")
-    return _make(build_dir, build_dir / "host" / "rover_mcu_host")
+    return _build(build_dir, "host-tcp")
 
 
 @pytest.fixture(scope="module")
 def board_image(build_dir: Path) -> Path:
-    _require("make", "cc", "arm-none-eabi-gcc", "qemu-system-arm")
-    _require_newlib()
-    return _make(build_dir, build_dir / "arm" / "rover_mcu.elf")
+    return _build(build_dir, "mps2-an385-qemu")
 
 
 @pytest.fixture(scope="module")
@@ -120,47 +92,8 @@ def keys(d: Dictionary) -> KeyRing:
 
 
 # ------------------------------------------------------------------------------------------
-# Processes and the tapped link
+# The tapped link
 # ------------------------------------------------------------------------------------------
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """End the process group of ``process``: SIGTERM, then SIGKILL after a bounded wait."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=STOP_TIMEOUT_S)
-
-
-def _first_line(process: subprocess.Popen[bytes], log: Path) -> str:
-    """The line a host firmware prints to say where to connect."""
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT_S)
-    line = process.stdout.readline().decode().strip() if ready else ""
-    if not line:
-        pytest.fail(f"the host firmware printed no address: {log.read_text()}")
-    return line
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _connect_when_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> Transport:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        try:
-            return TcpTransport.connect("127.0.0.1", port, timeout_s=1.0)
-        except TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"nothing listens on 127.0.0.1:{port}: {log.read_text()}")
-            time.sleep(0.05)
 
 
 @dataclass
@@ -248,58 +181,29 @@ class Board:
         return ack
 
 
-TARGETS = ["host-tcp", "host-pty", "mps2-an385-qemu"]
-
-
-@pytest.fixture(params=TARGETS)
+@pytest.fixture(params=FIRMWARE_TARGETS)
 def board(
     request: pytest.FixtureRequest, d: Dictionary, keys: KeyRing, tmp_path: Path
 ) -> Iterator[Board]:
     target: str = request.param
-    log = tmp_path / f"{target}.log"
-    if target == "mps2-an385-qemu":
-        image = request.getfixturevalue("board_image")
-        port = _free_port()
-        command = [
-            "qemu-system-arm", "-M", "mps2-an385", "-display", "none", "-monitor", "none",
-            "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on", "-kernel", str(image),
-        ]  # fmt: skip
-    else:
-        if target == "host-pty":
-            pytest.importorskip("serial", reason="pyserial is not installed (pip install pyserial)")
-        image = request.getfixturevalue("host_image")
-        link_option = ["--tcp", "0"] if target == "host-tcp" else ["--pty"]
-        command = [str(image), "--keys", str(TEST_KEYS), "--robot-id", str(ROVER_R1)]
-        command += link_option
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE if target.startswith("host") else log_file,
-            stderr=log_file,
-            start_new_session=True,
-        )
-    transport: Transport | None = None
     try:
-        if target == "mps2-an385-qemu":
-            transport = _connect_when_listening(process, port, log)
-        else:
-            kind, _, where = _first_line(process, log).partition(" ")
-            if kind == "TCP":
-                host, _, tcp_port = where.rpartition(":")
-                assert host == "127.0.0.1"
-                transport = TcpTransport.connect(host, int(tcp_port))
-            else:
-                transport = SerialTransport(where, 115200)
-        tap = Tap(transport, d)
+        require_firmware_tools(target)
+    except FirmwareUnavailableError as error:
+        pytest.skip(str(error))
+    image = request.getfixturevalue("board_image" if target == "mps2-an385-qemu" else "host_image")
+    firmware = FirmwareProcess(
+        target, image, TEST_KEYS, tmp_path / f"{target}.log", robot_id=ROVER_R1
+    )
+    try:
+        firmware.start()
+    except FirmwareError as error:
+        pytest.fail(str(error))
+    try:
+        tap = Tap(firmware.transport, d)
         link = CommandLink(tap, d, keys, key_id=KEY_ID, robot_id=ROVER_R1, timeout_s=1.0)
         yield Board(link, tap)
     finally:
-        if transport is not None:
-            transport.close()
-        _stop(process)
-        if process.stdout is not None:
-            process.stdout.close()
+        firmware.stop()
 
 
 # ------------------------------------------------------------------------------------------
