@@ -120,7 +120,7 @@ def _run(
     table.add_row("final state", record.final_state.upper())
     table.add_row(
         "mission time",
-        f"{record.mission_time_s:.0f} s "
+        f"{record.mission_time_s:.1f} s "
         f"({record.mission_time_s / max(wall_s, 1e-9):.0f}x real time)",
     )
     table.add_row("distance driven", f"{record.distance_m:.1f} m")
@@ -131,7 +131,7 @@ def _run(
         "by the depth camera)",
     )
     if record.fault is not None:
-        table.add_row("fault", f"{record.fault.event} at {record.fault.time_s:.0f} s")
+        table.add_row("fault", f"{record.fault.event} at {record.fault.time_s:.1f} s")
     table.add_row("report", str(report))
     console.print(table)
     click.echo(str(report))
@@ -144,5 +144,24 @@ from ilrs_auto.bridge_cli import bridge  # noqa: E402  (registered after main ex
 main.add_command(bridge)
 
 
+def entry(argv: list[str] | None = None) -> None:
+    """The ``ilrs-auto`` script: click's own errors (a bad option value, a missing file
+    argument) become one line and exit status 2, like every other bad input."""
+    try:
+        status = main.main(args=argv, prog_name="ilrs-auto", standalone_mode=False)
+    except click.UsageError as error:
+        message = " ".join(error.format_message().split())
+        command = error.ctx.command_path if error.ctx is not None else "ilrs-auto"
+        click.echo(f"ilrs-auto: error: {command}: {message}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except click.ClickException as error:
+        click.echo(f"ilrs-auto: error: {' '.join(error.format_message().split())}", err=True)
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("ilrs-auto: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(status if isinstance(status, int) else 0)
+
+
 if __name__ == "__main__":
-    main()
+    entry()

@@ -119,6 +119,10 @@ def write_report(record: MissionRecord, out_dir: str | os.PathLike[str]) -> Path
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
+        # mkdtemp made the folder private; give it the permissions of any new folder.
+        umask = os.umask(0)
+        os.umask(umask)
+        target.chmod(0o777 & ~umask)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -182,7 +186,7 @@ def draw_traverse(record: MissionRecord, path: Path) -> None:
             fontsize=9,
             weight="bold",
         )
-        ax.add_patch(Circle((bx, by), 1.5, fill=False, ec="#ff7043", lw=1.5))
+        ax.add_patch(Circle((bx, by), 3.0, fill=False, ec="#ff7043", lw=1.8))
     ax.plot(
         *mission.start_xy_m, marker="^", color="#e0e0e0", ms=12, mec="black", ls="", label="lander"
     )
@@ -213,7 +217,7 @@ def draw_traverse(record: MissionRecord, path: Path) -> None:
 
     timeline = fig.add_subplot(grid[1])
     _draw_timeline(timeline, record)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -225,6 +229,7 @@ def _draw_timeline(ax: Any, record: MissionRecord) -> None:
     for i, (start, state) in enumerate(changes):
         stop = changes[i + 1][0] if i + 1 < len(changes) else end
         width = max(stop - start, end * 0.004)
+        start = min(start, end - width)  # a state entered at the very end still shows
         ax.broken_barh(
             [(start, width)],
             (lanes.index(state) - 0.4, 0.8),

@@ -120,10 +120,43 @@ def test_an_out_folder_that_is_not_a_report_is_left_alone(tmp_path: Path) -> Non
     assert (out / "thesis.tex").read_text() == "years of work"
 
 
-def test_bad_arguments_exit_2() -> None:
-    result = CliRunner().invoke(main, ["run", "--seed", "-4"])
-    assert result.exit_code == 2
-    assert "Invalid value for '--seed'" in result.output
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--seed", "-4"], "ilrs-auto run: Invalid value for '--seed': -4 is not in"),
+        (["run", "--seed", "abc"], "ilrs-auto run: Invalid value for '--seed': 'abc' is not"),
+        (["run", "."], "ilrs-auto run: Invalid value for '[SCENARIO]': File '.' is a directory"),
+        (["fly"], "ilrs-auto: No such command 'fly'"),
+    ],
+)
+def test_bad_arguments_are_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ilrs_auto.cli", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"ilrs-auto: error: {message}"), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_and_version_still_exit_0(tmp_path: Path) -> None:
+    for flag in ("--help", "--version"):
+        result = subprocess.run(
+            [sys.executable, "-m", "ilrs_auto.cli", flag],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0 and result.stdout
 
 
 def test_a_mission_that_does_not_arrive_exits_1_with_its_report(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -286,7 +287,16 @@ def _node_text(node: yaml.Node) -> str:
     return str(node.value) if isinstance(node, yaml.ScalarNode) else type(node).__name__
 
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
 def _check_mission(scenario: Scenario) -> None:
+    if not _NAME.fullmatch(scenario.name):
+        raise InputError(
+            f"{scenario.where('name')}: {scenario.name!r} is not a usable name (1 to 64 "
+            "letters, digits, '.', '_' or '-', starting with a letter or digit; it names the "
+            "report folder)"
+        )
     for key in ("start_xy_m", "goal_xy_m"):
         if any(math.isnan(v) for v in getattr(scenario.mission, key)):
             raise InputError(f"{scenario.source}: mission.{key}: required, give [x, y] in metres")

@@ -55,6 +55,9 @@ def test_missing_keys_take_their_defaults() -> None:
         ),
         ("mission:\n  start_xy_m: [1, 2]\n", r"s\.yaml: mission\.goal_xy_m: required"),
         (MINIMAL + "seed: 1\nseed: 2\n", r"s\.yaml:5: seed: given twice"),
+        (MINIMAL + "name: ../../evil\n", r"s\.yaml:4: name: '\.\./\.\./evil' is not a usable name"),
+        (MINIMAL + "name: a/b\n", r"s\.yaml:4: name: 'a/b' is not a usable name"),
+        (MINIMAL + "name: ''\n", r"s\.yaml:4: name: '' is not a usable name"),
         (
             MINIMAL + "  planner: rrt_star\n",
             r"s\.yaml:4: mission\.planner: unknown planner 'rrt_star'",
