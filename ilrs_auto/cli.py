@@ -143,6 +143,10 @@ from ilrs_auto.bridge_cli import bridge  # noqa: E402  (registered after main ex
 
 main.add_command(bridge)
 
+from ilrs_auto.traverse_cli import traverse  # noqa: E402
+
+main.add_command(traverse)
+
 
 def entry(argv: list[str] | None = None) -> None:
     """The ``ilrs-auto`` script: click's own errors (a bad option value, a missing file

@@ -12,6 +12,7 @@
 #include "ilrs/planning/d_star_lite.h"
 #include "ilrs/planning/grid_a_star.h"
 #include "ilrs/planning/line_of_sight.h"
+#include "ilrs/planning/traverse_planner.h"
 #include "ilrs/planning/planner_errors.h"
 
 namespace ilrs::bindings {
@@ -106,6 +107,7 @@ void DeclarePlanning(py::module_& m) {
   });
   py::class_<CancelToken>(m, "CancelToken");
   py::class_<DStarLite>(m, "DStarLite");
+  py::class_<planning::EnergyModel>(m, "EnergyModel");
 }
 
 void DefinePlanning(py::module_& m) {
@@ -141,6 +143,44 @@ void DefinePlanning(py::module_& m) {
       py::arg("cancel") = std::nullopt, py::arg("cost_model") = "geometric",
       py::arg("unknown_cost") = std::numeric_limits<float>::infinity(),
       py::arg("allow_corner_cutting") = false);
+
+  static_cast<py::class_<planning::EnergyModel>>(m.attr("EnergyModel"))
+      .def(py::init<>())
+      .def_readwrite("mass_kg", &planning::EnergyModel::mass_kg)
+      .def_readwrite("gravity_mps2", &planning::EnergyModel::gravity_mps2)
+      .def_readwrite("rolling_resistance", &planning::EnergyModel::rolling_resistance)
+      .def_readwrite("idle_power_w", &planning::EnergyModel::idle_power_w)
+      .def_readwrite("speed_mps", &planning::EnergyModel::speed_mps)
+      .def_readwrite("max_slope_deg", &planning::EnergyModel::max_slope_deg);
+
+  // Returns (cells (N, 2) int32, energy_j, distance_m, max_slope_deg, expansions).
+  m.def(
+      "plan_traverse",
+      [](const CArray<float>& elevation_m, double resolution_m,
+         std::optional<CArray<std::uint8_t>> blocked, std::pair<int, int> start,
+         std::pair<int, int> goal, const planning::EnergyModel& model, double timeout_s,
+         std::optional<const CancelToken*> cancel) {
+        const GridView<const float> z = ConstGrid(elevation_m, "elevation_m");
+        GridView<const std::uint8_t> mask(nullptr, 0, 0);
+        if (blocked.has_value()) {
+          if (blocked->ndim() != 2) throw py::value_error("blocked must be a 2D array");
+          mask = GridView<const std::uint8_t>(blocked->data(),
+                                              static_cast<int>(blocked->shape(0)),
+                                              static_cast<int>(blocked->shape(1)));
+        }
+        planning::TraverseRoute route;
+        {
+          py::gil_scoped_release release;
+          route = planning::PlanTraverse(z, resolution_m, mask, {start.first, start.second},
+                                         {goal.first, goal.second}, model, timeout_s,
+                                         cancel.value_or(nullptr));
+        }
+        return std::make_tuple(CellsToArray(route.cells), route.energy_j, route.distance_m,
+                               route.max_slope_deg, route.expansions);
+      },
+      py::arg("elevation_m"), py::arg("resolution_m"), py::arg("blocked"), py::arg("start"),
+      py::arg("goal"), py::arg("model"), py::arg("timeout_s") = 0.0,
+      py::arg("cancel") = std::nullopt);
 
   m.def(
       "segment_cost",

@@ -1,0 +1,30 @@
+"""``ilrs-auto traverse``: a route picture on the shipped tile; bad points exit 2 in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ilrs_auto.cli import main
+
+
+def test_plans_and_draws_a_route(tmp_path: Path) -> None:
+    out = tmp_path / "route.png"
+    result = CliRunner().invoke(
+        main, ["traverse", "--from", "300,640", "--to", "1050,560", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert " Wh, steepest " in result.output
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bad_points_are_one_line_errors(tmp_path: Path) -> None:
+    for args, message in (
+        (["--from", "1x", "--to", "1,1"], "--from: expected X,Y in metres, got '1x'"),
+        (["--from", "1,1", "--to", "9000,1"], "--to: (9000, 1) is outside the DEM"),
+        (["--from", "1,1", "--to", "1,1", "--dem", str(tmp_path / "none.tif")], "no such file"),
+    ):
+        result = CliRunner().invoke(main, ["traverse", *args])
+        assert result.exit_code == 2
+        assert message in result.output and len(result.output.strip().splitlines()) == 1
