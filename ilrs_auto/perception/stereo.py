@@ -202,9 +202,9 @@ class StereoCalibration:
         problems: list[str] = []
         size = _image_size(data, problems)
         k1 = _matrix_field(data, "K1", (3, 3), problems)
-        d1 = _vector_field(data, "D1", problems)
+        d1 = _vector_field(data, "D1", problems, lengths=_DISTORTION_LENGTHS)
         k2 = _matrix_field(data, "K2", (3, 3), problems)
-        d2 = _vector_field(data, "D2", problems)
+        d2 = _vector_field(data, "D2", problems, lengths=_DISTORTION_LENGTHS)
         r = _matrix_field(data, "R", (3, 3), problems)
         t = _matrix_field(data, "T_m", (3,), problems)
         if "T_m" not in data and "T" in data:
@@ -345,6 +345,7 @@ def _construct_opencv_matrix(loader: yaml.SafeLoader, node: yaml.Node) -> dict[o
 
 
 _OpenCvYamlLoader.add_constructor("tag:yaml.org,2002:opencv-matrix", _construct_opencv_matrix)
+_OpenCvYamlLoader.add_constructor("tag:yaml.org,2002:opencv-nd-matrix", _construct_opencv_matrix)
 
 
 def _load_yaml(text: str, source: str) -> object:
@@ -362,15 +363,18 @@ def _load_yaml(text: str, source: str) -> object:
 
 
 def _numbers(value: object) -> F64 | None:
-    """Nested lists of real numbers (or an OpenCV {rows, cols, data} matrix) as float64."""
-    if isinstance(value, Mapping) and {"rows", "cols", "data"} <= set(value):
-        rows, cols = value["rows"], value["cols"]
-        if not (isinstance(rows, int) and isinstance(cols, int)):
+    """Nested lists of real numbers, or an OpenCV FileStorage matrix, as float64."""
+    if isinstance(value, Mapping) and "data" in value:
+        if {"rows", "cols"} <= set(value):  # !!opencv-matrix
+            shape: object = [value["rows"], value["cols"]]
+        else:  # !!opencv-nd-matrix
+            shape = value.get("sizes")
+        if not (isinstance(shape, list) and shape and all(_is_count(v) for v in shape)):
             return None
         flat = _numbers(value["data"])
-        if flat is None or flat.size != rows * cols:
+        if flat is None or flat.size != math.prod(shape):
             return None
-        return flat.reshape(rows, cols)
+        return flat.reshape(shape)
     if not isinstance(value, (list, tuple, int, float)) or isinstance(value, bool):
         return None
     if not _all_real(value):
@@ -379,6 +383,10 @@ def _numbers(value: object) -> F64 | None:
         return np.asarray(value, dtype=np.float64)
     except ValueError:  # ragged
         return None
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _all_real(value: object) -> bool:
@@ -413,14 +421,26 @@ def _matrix_field(
 
 
 def _vector_field(
-    data: Mapping[str, object], name: str, problems: list[str], prefix: str = ""
+    data: Mapping[str, object],
+    name: str,
+    problems: list[str],
+    prefix: str = "",
+    lengths: tuple[int, ...] = (),
 ) -> F64 | None:
     if name not in data:
         problems.append(f"{prefix}{name}: is missing")
         return None
     array = _numbers(data[name])
-    if array is None or array.ndim > 2 or (array.ndim == 2 and min(array.shape) != 1):
-        problems.append(f"{prefix}{name}: must be a list of numbers, got {_short(data[name])}")
+    if (
+        array is None
+        or array.ndim > 2
+        or (array.ndim == 2 and min(array.shape) != 1)
+        or (lengths and array.size not in lengths)
+    ):
+        count = "/".join(map(str, lengths)) + " " if lengths else ""
+        problems.append(
+            f"{prefix}{name}: must be a list of {count}numbers, got {_short(data[name])}"
+        )
         return None
     return array.reshape(-1)
 
@@ -647,7 +667,10 @@ class Rectification:
             k, d, r, p = c.K2, c.D2, self.R2, self.P2
         if points.shape[0] == 0:
             return np.zeros((0, 2))
-        out = cv2.undistortPoints(points.reshape(-1, 1, 2), k, d, R=r, P=p)
+        # Iterate the inverse distortion to convergence (OpenCV's default stops after 5 steps,
+        # which leaves ~0.01 px near the corners of a strongly barrel-distorted lens).
+        criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 100, 1e-12)
+        out = cv2.undistortPoints(points.reshape(-1, 1, 2), k, d, R=r, P=p, criteria=criteria)
         return np.asarray(out, np.float64).reshape(-1, 2)
 
     def rectified_pose(self, raw_left_pose: CameraPose) -> CameraPose:
@@ -802,7 +825,8 @@ class Rejection(enum.IntFlag):
     """Why a pixel has no depth (bits of ``DepthResult.rejected``; 0 = valid)."""
 
     BORDER = 1
-    """Left strip where the disparity range would leave the right image."""
+    """The matching block would leave the right image: the match found is within half a block
+    of its left edge, or SGBM found none in the left strip the search range partly leaves."""
     NO_MATCH = 2
     """SGBM found no match: the best cost is not unique by ``uniqueness_ratio_pct``."""
     LEFT_RIGHT = 4
@@ -921,6 +945,21 @@ class StereoFrontEnd:
             mode=_SGBM_MODES[c.mode],
         )
 
+    def _match(self, matcher: cv2.StereoSGBM, left: U8, right: U8) -> npt.NDArray[np.int16]:
+        """SGBM disparity (1/16 px) of ``left``, searched past the left edge of ``right``.
+
+        SGBM gives up on the left strip where the search range leaves the image. Padding both
+        images on the left by the search range lets it match the pixels whose true match is in
+        view (disparity <= x); the rest fail the uniqueness or the left-right check.
+        """
+        pad = max(0, self.config.max_disparity_px + 1)
+        padded = [
+            cv2.copyMakeBorder(image, 0, 0, pad, 0, cv2.BORDER_CONSTANT, value=0)
+            for image in (left, right)
+        ]
+        raw = np.asarray(matcher.compute(padded[0], padded[1]), np.int16)
+        return np.ascontiguousarray(raw[:, pad:])
+
     @property
     def input_shape(self) -> tuple[int, int]:
         """``(height, width)`` that :meth:`process` expects."""
@@ -940,26 +979,26 @@ class StereoFrontEnd:
 
         # Left-to-right SGBM: 16x fixed point; (min_disparity - 1) * 16 marks no match.
         invalid_raw = (c.min_disparity_px - 1) * 16
-        raw = np.asarray(self._left_matcher.compute(left, right), np.int16)
-        border_cols = c.min_disparity_px + c.num_disparities - 1
+        raw = self._match(self._left_matcher, left, right)
         no_match = raw <= invalid_raw
-        border = np.zeros(left.shape, bool)
-        border[:, : max(0, border_cols)] = True
-        rejected[border & no_match] |= np.uint8(Rejection.BORDER)
-        rejected[~border & no_match] |= np.uint8(Rejection.NO_MATCH)
         disparity = raw.astype(np.float32) / 16.0
+        # Matched right column x - d: the whole matching block must lie in the right image.
+        columns = np.arange(left.shape[1], dtype=np.float32)[None, :]
+        half_block = c.block_size_px // 2
+        strip = columns < c.max_disparity_px + half_block
+        outside = ~no_match & (columns - disparity < half_block)
+        rejected[(strip & no_match) | outside] |= np.uint8(Rejection.BORDER)
+        rejected[~strip & no_match] |= np.uint8(Rejection.NO_MATCH)
 
         if c.left_right_check:
             # Right-to-left matching as left-to-right matching of the mirrored pair.
-            raw_r = np.asarray(
-                self._right_matcher.compute(
-                    np.ascontiguousarray(right[:, ::-1]), np.ascontiguousarray(left[:, ::-1])
-                ),
-                np.int16,
-            )[:, ::-1]
-            rejected[_left_right_disagrees(raw, raw_r, invalid_raw, c.lr_max_diff_px)] |= np.uint8(
-                Rejection.LEFT_RIGHT
+            mirrored = self._match(
+                self._right_matcher,
+                np.ascontiguousarray(right[:, ::-1]),
+                np.ascontiguousarray(left[:, ::-1]),
             )
+            disagree = _left_right_disagrees(raw, mirrored[:, ::-1], invalid_raw, c.lr_max_diff_px)
+            rejected[disagree] |= np.uint8(Rejection.LEFT_RIGHT)
 
         if c.texture_min_std > 0:
             std = _local_std(left, c.texture_window_px)
