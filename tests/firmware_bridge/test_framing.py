@@ -487,3 +487,98 @@ def test_random_bytes(stream: bytes, sizes: list[int]) -> None:
     feed_in_chunks(deframer, stream, sizes)
     finish(deframer)
     assert deframer.counters.bytes_discarded + deframer.counters.frame_bytes == len(stream)
+
+
+# ------------------------------------------------------------------------------------------
+# The fast path and feed_payloads change nothing
+# ------------------------------------------------------------------------------------------
+
+
+class StepOnlyDeframer(Deframer):
+    """The deframer with its fast path off: _step decides every byte."""
+
+    _fast_path = False
+
+
+@st.composite
+def damaged_frame(draw: st.DrawFn) -> bytes:
+    """A frame with one byte changed (sync, length, header, payload or CRC)."""
+    frame = bytearray(frame_of(draw(packets(max_data=40))))
+    at = draw(st.integers(0, len(frame) - 1))
+    frame[at] ^= draw(st.integers(1, 255))
+    return bytes(frame)
+
+
+link_traffic = st.lists(
+    st.one_of(
+        packets(max_data=40).map(frame_of),
+        packets(max_data=40).map(frame_of),
+        damaged_frame(),
+        noisy_piece,
+        # A good frame carrying a payload that is not one Space Packet.
+        st.binary(min_size=1, max_size=30).map(encode_frame),
+    ),
+    max_size=20,
+).map(b"".join)
+
+
+def _feed_payloads_in_chunks(deframer: Deframer, stream: bytes, sizes: list[int]) -> list[bytes]:
+    found: list[bytes] = []
+    at = 0
+    step = 0
+    while at < len(stream):
+        size = sizes[step % len(sizes)] if sizes else len(stream)
+        step += 1
+        found += deframer.feed_payloads(stream[at : at + size])
+        at += size
+        assert deframer.buffered <= deframer.capacity
+        assert_accounting(deframer)
+    return found
+
+
+@settings(max_examples=600, deadline=None, database=None)
+@given(
+    link_traffic,
+    chunk_sizes,
+    st.booleans(),
+    st.sampled_from([(1, 300), (7, 25), (12, 60), (1, 65535)]),
+)
+def test_the_fast_path_decides_every_byte_as_step_does(
+    stream: bytes, sizes: list[int], check: bool, bounds: tuple[int, int]
+) -> None:
+    limits = {"min_payload_len": bounds[0], "max_payload_len": bounds[1]}
+    fast = Deframer(check_space_packet=check, **limits)
+    reference = StepOnlyDeframer(check_space_packet=check, **limits)
+    events = feed_in_chunks(fast, stream, sizes)
+    assert events == feed_in_chunks(reference, stream, sizes)
+    assert fast.counters == reference.counters
+
+    # feed_payloads: the same frames, counters and buffered bytes, without the events.
+    bulk = Deframer(check_space_packet=check, **limits)
+    assert _feed_payloads_in_chunks(bulk, stream, sizes) == payloads(events)
+    assert bulk.counters == fast.counters
+
+    ending = finish(fast)
+    assert ending == finish(reference) == finish(bulk)
+    assert fast.counters == reference.counters == bulk.counters
+
+
+def test_feed_payloads_counts_what_feed_reports() -> None:
+    stream = b"junk" + FRAME_A + FRAME_B[:-1] + b"\x00" + FRAME_B + FRAME_A[:9]
+    by_events = Deframer()
+    by_payloads = Deframer()
+    events = by_events.feed(stream)
+    assert by_payloads.feed_payloads(stream) == payloads(events) == [PKT_A.encode(), PKT_B.encode()]
+    assert by_payloads.counters == by_events.counters
+    assert by_payloads.counters.bad_crc == 1 and by_payloads.counters.resyncs == 2
+    assert by_payloads.buffered == 9
+    assert by_payloads.feed_payloads(b"") == []
+
+
+def test_frames_from_the_fast_path_are_ordinary_frozen_results() -> None:
+    result = Deframer().feed(FRAME_A)[0]
+    expected = DeframeResult(FRAME, 0, size=11, payload=PKT_A.encode())
+    assert (result, hash(result), repr(result)) == (expected, hash(expected), repr(expected))
+    assert type(result) is DeframeResult
+    with pytest.raises(AttributeError):
+        result.size = 3  # type: ignore[misc]
