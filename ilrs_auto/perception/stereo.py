@@ -212,9 +212,10 @@ class StereoCalibration:
         unknown = sorted(str(k) for k in data if k not in _FIELDS)
         if unknown:
             problems.append(f"unknown field(s) {', '.join(unknown)}")
+        # Every None above left a problem; the second half of the test narrows the types.
         if problems or size is None or k1 is None or d1 is None or k2 is None or d2 is None:
             raise CalibrationError(f"{_one_line(source)}: " + "; ".join(problems))
-        if r is None or t is None:  # pragma: no cover - a missing R or T_m is in problems
+        if r is None or t is None:
             raise CalibrationError(f"{_one_line(source)}: " + "; ".join(problems))
         return cls(size, k1, d1, k2, d2, r, t, source)
 
@@ -352,9 +353,8 @@ def _load_yaml(text: str, source: str) -> object:
     if text.startswith("%YAML:"):  # OpenCV's header; not a valid YAML directive
         text = text.split("\n", 1)[1] if "\n" in text else ""
     try:
-        return yaml.load(
-            text, Loader=_OpenCvYamlLoader
-        )  # a SafeLoader subclass: no arbitrary objects
+        # A SafeLoader subclass: builds plain data only, never arbitrary objects.
+        return yaml.load(text, Loader=_OpenCvYamlLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -694,7 +694,8 @@ class StereoConfig:
     """Semi-global matching and confidence-check parameters.
 
     Use :meth:`for_image` or :meth:`for_depth_range` to derive them from the image size and the
-    disparity range; the defaults of the checks are the ones measured on Middlebury Cones (see
+    disparity range; the defaults of the checks were set on Middlebury Cones and the MSL Navcam
+    pair (see
     ``docs/perception.md``).
 
     Attributes:
@@ -901,7 +902,8 @@ class StereoFrontEnd:
 
     Built on a :class:`Rectification`, :meth:`process` takes raw images of the calibration size;
     built on a :class:`RectifiedStereoCamera`, it takes images that are already rectified, of
-    that camera's size. Either way images are 2-D uint8 (grey) arrays.
+    that camera's size. Either way images are 2-D uint8 (grey) arrays. An instance holds its
+    SGBM matchers' buffers: use one per thread.
     """
 
     def __init__(
