@@ -23,10 +23,10 @@ import json
 import math
 import struct
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
@@ -312,10 +312,16 @@ class Layout:
 
     fields: tuple[FieldDef, ...]
     struct: struct.Struct = field(init=False, repr=False, compare=False)
+    names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """Field names in wire order."""
+    _bools: tuple[tuple[int, str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         codes = "".join(f.type.code for f in self.fields)
         object.__setattr__(self, "struct", struct.Struct(">" + codes))
+        object.__setattr__(self, "names", tuple(f.name for f in self.fields))
+        bools = tuple((i, f.name) for i, f in enumerate(self.fields) if f.type.is_bool)
+        object.__setattr__(self, "_bools", bools)
 
     @property
     def size(self) -> int:
@@ -330,10 +336,13 @@ class Layout:
     def unpack(self, data: bytes | bytearray | memoryview) -> dict[str, Value]:
         """Decode exactly :attr:`size` bytes (caller checks the length)."""
         raw = self.struct.unpack(data)
-        return {
-            f.name: (bool(v) if f.type.is_bool and v in (0, 1) else v)
-            for f, v in zip(self.fields, raw, strict=True)
-        }
+        values: dict[str, Value] = dict(zip(self.names, raw, strict=False))  # same length
+        # A bool point holding 0 or 1 decodes to False or True; any other byte stays an int,
+        # so the receiver can reject it.
+        for index, name in self._bools:
+            if raw[index] in (0, 1):
+                values[name] = bool(raw[index])
+        return values
 
     def first_bad(self, values: Mapping[str, Value]) -> int | None:
         """0-based index of the first field whose decoded value is not acceptable, or None."""
@@ -449,6 +458,18 @@ class Ack:
 
 
 _ACK_STRUCT: Final = struct.Struct(">IBBIHBBHI")
+_ACK_NAMES: Final = (
+    "uptime_ms", "key_id", "robot_id", "seq", "opcode", "status", "flags", "detail", "highest_seq",
+)  # fmt: skip
+_ACK_STATUS_OF: Final[Mapping[int, AckStatus]] = {s.value: s for s in AckStatus}
+_EVENT_HEADER: Final = struct.Struct(">IHB")
+
+# The receive path builds its frozen records without calling their generated __init__, which
+# sets each field through object.__setattr__ and costs more than the decoding itself: it makes
+# a bare instance and fills its __dict__. The result is the same instance in every respect
+# (type, fields, equality, hash, immutability). Used only for Ack, TelemetryRecord and
+# EventRecord, which have no __post_init__ and no slots.
+_new_object: Final = object.__new__
 
 
 @dataclass(frozen=True)
@@ -522,8 +543,26 @@ class Dictionary:
     _by_opcode: dict[int, CommandDef] = field(init=False, repr=False, compare=False)
     _events_by_id: dict[int, EventDef] = field(init=False, repr=False, compare=False)
     _allowed: frozenset[tuple[int, int, int]] = field(init=False, repr=False, compare=False)
+    _tm_decoders: dict[int, Callable[[memoryview], TmRecord]] = field(
+        init=False, repr=False, compare=False
+    )
+    _severity_names: dict[int, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # decode_tm's dispatch: the ack and event APIDs first, then the fixed-layout packets
+        # (the first one declared wins an APID).
+        decoders: dict[int, Callable[[memoryview], TmRecord]] = {
+            self.apids.event: self.decode_event
+        }
+        decoders[self.apids.ack] = self.decode_ack
+        for definition in self.telemetry.values():
+            decoders.setdefault(definition.apid, partial(self._decode_fixed, definition))
+        object.__setattr__(self, "_tm_decoders", decoders)
+        severities: dict[int, str] = {}
+        severity = self.enums.get("severity")  # required by the loader
+        for name, number in severity.values.items() if severity is not None else ():
+            severities.setdefault(number, name)  # name_of(): the first name of a value
+        object.__setattr__(self, "_severity_names", severities)
         object.__setattr__(self, "_by_name", {c.name: c for c in self.commands})
         object.__setattr__(self, "_by_opcode", {c.opcode: c for c in self.commands})
         object.__setattr__(self, "_events_by_id", {e.event_id: e for e in self.events})
@@ -627,38 +666,20 @@ class Dictionary:
         Raises :class:`UnknownApidError`, :class:`TelemetryLengthError` or
         :class:`UnknownEventError`; never reads past ``data``.
         """
-        view = memoryview(data).cast("B")
-        if apid == self.apids.ack:
-            return self.decode_ack(view)
-        if apid == self.apids.event:
-            return self.decode_event(view)
-        for definition in self.telemetry.values():
-            if definition.apid == apid:
-                return self._decode_fixed(definition, view)
-        known = sorted(
-            {self.apids.ack, self.apids.event, *(t.apid for t in self.telemetry.values())}
-        )
-        raise UnknownApidError(apid, known)
+        decoder = self._tm_decoders.get(apid)
+        if decoder is None:
+            raise UnknownApidError(apid, sorted(self._tm_decoders))
+        return decoder(memoryview(data).cast("B"))
 
     def decode_ack(self, data: bytes | bytearray | memoryview) -> Ack:
         if len(data) != _ACK_STRUCT.size:
             raise TelemetryLengthError("ack", self.apids.ack, _ACK_STRUCT.size, len(data))
         values = _ACK_STRUCT.unpack(data)
-        status_raw = values[5]
-        status: AckStatus | int = (
-            AckStatus(status_raw) if status_raw in AckStatus._value2member_map_ else status_raw
-        )
-        return Ack(
-            uptime_ms=values[0],
-            key_id=values[1],
-            robot_id=values[2],
-            seq=values[3],
-            opcode=values[4],
-            status=status,
-            flags=values[6],
-            detail=values[7],
-            highest_seq=values[8],
-        )
+        ack: Ack = _new_object(Ack)  # Ack(*values), see _new_object
+        fields = ack.__dict__
+        fields.update(zip(_ACK_NAMES, values, strict=False))  # same length
+        fields["status"] = _ACK_STATUS_OF.get(values[5], values[5])  # an unknown status: int
+        return ack
 
     def decode_housekeeping(self, data: bytes | bytearray | memoryview) -> TelemetryRecord:
         return self._decode_fixed(self.housekeeping, memoryview(data).cast("B"))
@@ -668,13 +689,15 @@ class Dictionary:
             raise TelemetryLengthError(
                 definition.name, definition.apid, definition.points.size, len(data)
             )
-        return TelemetryRecord(definition, definition.points.unpack(data))
+        record: TelemetryRecord = _new_object(TelemetryRecord)  # see _new_object
+        record.__dict__.update(definition=definition, values=definition.points.unpack(data))
+        return record
 
     def decode_event(self, data: bytes | bytearray | memoryview) -> EventRecord:
         if len(data) < EVENT_HEADER_LEN:
             raise TelemetryLengthError("event", self.apids.event, EVENT_HEADER_LEN, len(data))
-        uptime_ms, event_id, severity = struct.unpack_from(">IHB", data)
-        definition = self.event_by_id(event_id)
+        uptime_ms, event_id, severity = _EVENT_HEADER.unpack_from(data)
+        definition = self._events_by_id.get(event_id)
         if definition is None:
             raise UnknownEventError(event_id)
         expected = EVENT_HEADER_LEN + definition.args.size
@@ -682,9 +705,13 @@ class Dictionary:
             raise TelemetryLengthError(
                 f"event {definition.name}", self.apids.event, expected, len(data)
             )
-        severity_name = self.enums["severity"].name_of(severity) or f"?{severity}"
+        severity_name = self._severity_names.get(severity) or f"?{severity}"
         args = definition.args.unpack(memoryview(data)[EVENT_HEADER_LEN:])
-        return EventRecord(definition, uptime_ms, severity_name, args)
+        record: EventRecord = _new_object(EventRecord)  # see _new_object
+        record.__dict__.update(
+            definition=definition, uptime_ms=uptime_ms, severity=severity_name, args=args
+        )
+        return record
 
     def encode_event(self, name: str, uptime_ms: int, args: Mapping[str, object]) -> bytes:
         """Event data field (used by the Python reference endpoint and tests)."""

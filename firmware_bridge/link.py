@@ -384,9 +384,11 @@ class CommandLink:
     def process(self, data: bytes) -> list[TmRecord]:
         """Deframe and decode received bytes; count every failure; never raises on bad bytes."""
         records: list[TmRecord] = []
+        frame = DeframeStatus.FRAME
+        decode = self._decode
         for event in self._deframer.feed(data):
-            if event.status is DeframeStatus.FRAME:
-                record = self._decode(event.payload)
+            if event.status is frame:
+                record = decode(event.payload)
                 if record is not None:
                     records.append(record)
             elif event.status in (DeframeStatus.BAD_CRC, DeframeStatus.BAD_LENGTH):
@@ -395,51 +397,54 @@ class CommandLink:
         return records
 
     def _decode(self, payload: bytes) -> TmRecord | None:
-        # The deframer already checked that the frame holds exactly one Space Packet, so the
-        # header is read directly (this is the receive hot path).
+        # The receive hot path, one call per frame. The deframer already checked that the
+        # frame holds exactly one Space Packet, so the header is read directly.
+        counters = self.counters
         if len(payload) < 7:
-            self.counters.tm_errors["short_packet"] += 1
+            counters.tm_errors["short_packet"] += 1
             return None
         word0, word1, data_length = _PRIMARY_HEADER.unpack_from(payload)
         if word0 >> 13 != 0 or len(payload) != 7 + data_length:
-            self.counters.tm_errors["bad_packet_header"] += 1
+            counters.tm_errors["bad_packet_header"] += 1
             return None
         if word0 & 0x1000:
-            self.counters.tm_errors["not_tm"] += 1
+            counters.tm_errors["not_tm"] += 1
             return None
         apid = word0 & 0x7FF
-        self.counters.tm_packets += 1
-        self._observe_count(apid, word1 & 0x3FFF)
+        counters.tm_packets += 1
+        count = word1 & 0x3FFF
+        last = self._last_count.get(apid)
+        self._last_count[apid] = count
+        if last is not None and (count - last - 1) % SEQUENCE_COUNT_MODULUS:
+            self._count_gap(apid, last, count)
         try:
             record = self.dictionary.decode_tm(apid, memoryview(payload)[6:])
         except TelemetryError as error:
-            self.counters.tm_errors[type(error).__name__] += 1
+            counters.tm_errors[type(error).__name__] += 1
             log.info("undecodable TM: %s", error)
             return None
         if isinstance(record, Ack):
             self._on_ack(record)
             return None
         if isinstance(record, TelemetryRecord):
-            self.counters.housekeeping += 1
+            counters.housekeeping += 1
             self.latest_housekeeping = record
         else:
-            self.counters.events += 1
+            counters.events += 1
         self.telemetry.append(record)
         if self._on_telemetry is not None:
             self._on_telemetry(record)
         return record
 
-    def _observe_count(self, apid: int, count: int) -> None:
-        last = self._last_count.get(apid)
-        self._last_count[apid] = count
-        if last is not None:
-            missing = (count - last - 1) % SEQUENCE_COUNT_MODULUS
-            if missing == SEQUENCE_COUNT_MODULUS - 1:
-                self.counters.tm_repeated += 1
-            elif missing:
-                self.counters.tm_gaps += 1
-                self.counters.tm_missing += missing
-                log.info("APID 0x%03X: %d packets missing before count %d", apid, missing, count)
+    def _count_gap(self, apid: int, last: int, count: int) -> None:
+        """``count`` on ``apid`` does not follow ``last``: a repeat, or packets missing."""
+        missing = (count - last - 1) % SEQUENCE_COUNT_MODULUS
+        if missing == SEQUENCE_COUNT_MODULUS - 1:
+            self.counters.tm_repeated += 1
+        else:
+            self.counters.tm_gaps += 1
+            self.counters.tm_missing += missing
+            log.info("APID 0x%03X: %d packets missing before count %d", apid, missing, count)
 
     def _on_ack(self, ack: Ack) -> None:
         self.counters.acks += 1

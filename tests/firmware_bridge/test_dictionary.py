@@ -18,14 +18,17 @@ from hypothesis import strategies as st
 from firmware_bridge.dictionary import (
     DEFAULT_DICTIONARY_PATH,
     DEFAULT_LOCK_PATH,
+    Ack,
     AckStatus,
     ArgumentError,
     CommandDef,
     Dictionary,
     DictionaryError,
     EventRecord,
+    Layout,
     TelemetryLengthError,
     TelemetryRecord,
+    TmRecord,
     UnknownApidError,
     UnknownCommandError,
     UnknownEventError,
@@ -264,6 +267,68 @@ def test_decoding_arbitrary_bytes_never_fails_untyped(
 ) -> None:
     with contextlib.suppress(UnknownApidError, TelemetryLengthError, UnknownEventError):
         d.decode_tm(apid, data)
+
+
+def _built_by_constructors(d: Dictionary, apid: int, data: bytes) -> TmRecord:
+    """The decoder written plainly: one struct per layout, records made by their constructors."""
+    if apid == d.apids.ack:
+        v = struct.unpack(">IBBIHBBHI", data)
+        known = {s.value for s in AckStatus}
+        status = AckStatus(v[5]) if v[5] in known else v[5]
+        return Ack(v[0], v[1], v[2], v[3], v[4], status, v[6], v[7], v[8])
+
+    def values(layout: Layout, raw: bytes) -> dict[str, Any]:
+        unpacked = struct.unpack(">" + "".join(f.type.code for f in layout.fields), raw)
+        return {
+            f.name: bool(x) if f.type.is_bool and x in (0, 1) else x
+            for f, x in zip(layout.fields, unpacked, strict=True)
+        }
+
+    if apid == d.apids.housekeeping:
+        return TelemetryRecord(d.housekeeping, values(d.housekeeping.points, data))
+    uptime_ms, event_id, severity = struct.unpack(">IHB", data[:7])
+    event = next(e for e in d.events if e.event_id == event_id)
+    names = {number: name for name, number in d.enums["severity"].values.items()}
+    severity_name = names.get(severity, f"?{severity}")
+    return EventRecord(event, uptime_ms, severity_name, values(event.args, data[7:]))
+
+
+def _field_bytes(size: int) -> st.SearchStrategy[bytes]:
+    """``size`` bytes, each often a boundary value (0, 1, 2 for bools and enums; 0x7F, 0x80,
+    0xFF for signs, NaNs and infinities) and otherwise any."""
+    byte = st.one_of(st.sampled_from([0, 1, 2, 0x7F, 0x80, 0xFF]), st.integers(0, 255))
+    return st.lists(byte, min_size=size, max_size=size).map(bytes)
+
+
+@st.composite
+def tm_data_fields(draw: st.DrawFn, d: Dictionary) -> tuple[int, bytes]:
+    """A well-sized data field for the ack, housekeeping or one event, with random contents
+    (bools beyond 0/1, unknown statuses and severities, NaNs included)."""
+    kind = draw(st.sampled_from(["ack", "housekeeping", *(e.name for e in d.events)]))
+    if kind in d.telemetry:
+        definition = d.telemetry[kind]
+        return definition.apid, draw(_field_bytes(definition.points.size))
+    event = next(e for e in d.events if e.name == kind)
+    header = struct.pack(">IH", draw(st.integers(0, 2**32 - 1)), event.event_id)
+    return d.apids.event, header + draw(_field_bytes(1 + event.args.size))
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_records_decoded_equal_records_built_by_their_constructors(
+    d: Dictionary, data: st.DataObject
+) -> None:
+    apid, field = data.draw(tm_data_fields(d))
+    decoded = d.decode_tm(apid, field)
+    built = _built_by_constructors(d, apid, field)
+    assert type(decoded) is type(built)
+    assert repr(decoded) == repr(built)  # NaN-safe; == below when there is none
+    if "nan" not in repr(built):
+        assert decoded == built
+    if isinstance(built, Ack):
+        assert hash(decoded) == hash(built)
+    with pytest.raises(AttributeError):
+        decoded.definition = None  # type: ignore[misc, union-attr]
 
 
 # ------------------------------------------------------------------------------------------

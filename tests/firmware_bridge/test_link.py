@@ -582,3 +582,66 @@ def test_a_restarted_ground_station_resyncs_its_sequence_numbers(
         assert [n for n, _ in model.executed].count("STOP") == 1
     finally:
         third.server.stop()
+
+
+class _Silent(Transport):
+    """A transport nothing arrives on (the test feeds the link's receive path directly)."""
+
+    @property
+    def name(self) -> str:
+        return "silent"
+
+    def send(self, data: bytes) -> None:
+        pass
+
+    def receive(self, timeout_s: float) -> bytes:
+        return b""
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_receive_path_counts_gaps_repeats_and_every_rejection(
+    d: Dictionary, keys: KeyRing
+) -> None:
+    link = CommandLink(_Silent(), d, keys, key_id=1, robot_id=ROVER_R1)
+    hk = d.encode_fixed("housekeeping", {f.name: 0 for f in d.housekeeping.points.fields})
+    ack = Ack(5, 1, 1, 77, 1, AckStatus.EXECUTED, 0, 0, 77).encode()
+    event = d.encode_event("RAIL_SWITCHED", 5, {"rail": 1, "on": True})
+
+    def tm(apid: int, data: bytes, count: int) -> bytes:
+        return encode_frame(SpacePacket.build(apid=apid, data=data, sequence_count=count).encode())
+
+    version_1 = bytearray(SpacePacket.build(apid=0x102, data=hk).encode())
+    version_1[0] |= 0x20
+    bad_crc = bytearray(tm(0x102, hk, 9))
+    bad_crc[-1] ^= 0x01
+    stream = b"".join(
+        [
+            tm(0x102, hk, 16383), tm(0x102, hk, 0), tm(0x102, hk, 0),  # wrap, then a repeat
+            tm(0x102, hk, 4),  # 3 missing
+            tm(0x101, ack, 7), tm(0x101, ack, 9),  # 1 missing
+            encode_frame(SpacePacket.build(apid=0x100, data=b"tc", packet_type=PacketType.TC)
+                         .encode()),
+            encode_frame(bytes(version_1)),
+            tm(0x1FF, b"?", 0),
+            tm(0x101, ack[:-1], 10),
+            tm(0x103, struct.pack(">IHB", 0, 0x7777, 1), 0),
+            tm(0x103, event, 1),
+            bytes(bad_crc),
+        ]
+    )  # fmt: skip
+    records = link.process(stream)
+    counters = link.counters
+    assert [type(r) for r in records] == [TelemetryRecord] * 4 + [EventRecord]
+    assert counters.tm_packets == 10  # every packet with a good TM header, decodable or not
+    assert (counters.tm_gaps, counters.tm_missing, counters.tm_repeated) == (2, 4, 1)
+    assert (counters.housekeeping, counters.events, counters.acks) == (4, 1, 2)
+    assert counters.tm_errors == {
+        "not_tm": 1,
+        "bad_packet_header": 1,
+        "UnknownApidError": 1,
+        "TelemetryLengthError": 1,
+        "UnknownEventError": 1,
+        "frame_bad_crc": 1,
+    }
