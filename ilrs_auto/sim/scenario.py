@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from ilrs_auto.errors import InputError
+from ilrs_auto.located import compose_yaml, node_text, scalar_value
 
 
 def _spec(
@@ -201,13 +202,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
 
 def parse_scenario(text: str, source: str = "<memory>") -> Scenario:
     """Validates scenario YAML text; ``source`` names it in error messages."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"{source}{line}: not valid YAML: {problem}") from None
+    node = compose_yaml(text, source)
     if node is None:
         raise InputError(f"{source}: scenario file is empty")
     lines: dict[str, int] = {}
@@ -253,9 +248,9 @@ def _scalar(hint: Any, node: yaml.Node, where: str, spec: dataclasses.Field[Any]
     if hint is str:
         return str(node.value)
     if hint is bool:
-        value = yaml.constructor.SafeConstructor().construct_object(node)
+        value = scalar_value(node)
         if not isinstance(value, bool):
-            raise InputError(f"{where}: expected true or false, got {_node_text(node)!r}")
+            raise InputError(f"{where}: expected true or false, got {node_text(node)!r}")
         return value
     value = _number(hint, node, where)
     meta = spec.metadata
@@ -269,22 +264,14 @@ def _scalar(hint: Any, node: yaml.Node, where: str, spec: dataclasses.Field[Any]
 
 
 def _number(kind: Any, node: yaml.Node, where: str) -> Any:
-    value = (
-        yaml.constructor.SafeConstructor().construct_object(node)
-        if isinstance(node, yaml.ScalarNode)
-        else None
-    )
+    value = scalar_value(node) if isinstance(node, yaml.ScalarNode) else None
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InputError(f"{where}: expected a whole number, got {_node_text(node)!r}")
+            raise InputError(f"{where}: expected a whole number, got {node_text(node)!r}")
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(f"{where}: expected a finite number, got {_node_text(node)!r}")
+        raise InputError(f"{where}: expected a finite number, got {node_text(node)!r}")
     return float(value)
-
-
-def _node_text(node: yaml.Node) -> str:
-    return str(node.value) if isinstance(node, yaml.ScalarNode) else type(node).__name__
 
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
