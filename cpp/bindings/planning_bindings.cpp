@@ -11,6 +11,7 @@
 #include "bindings.h"
 #include "ilrs/planning/d_star_lite.h"
 #include "ilrs/planning/grid_a_star.h"
+#include "ilrs/planning/hybrid_a_star.h"
 #include "ilrs/planning/line_of_sight.h"
 #include "ilrs/planning/traverse_planner.h"
 #include "ilrs/planning/planner_errors.h"
@@ -108,6 +109,7 @@ void DeclarePlanning(py::module_& m) {
   py::class_<CancelToken>(m, "CancelToken");
   py::class_<DStarLite>(m, "DStarLite");
   py::class_<planning::EnergyModel>(m, "EnergyModel");
+  py::class_<planning::HybridAStarOptions>(m, "HybridAStarOptions");
 }
 
 void DefinePlanning(py::module_& m) {
@@ -181,6 +183,53 @@ void DefinePlanning(py::module_& m) {
       py::arg("elevation_m"), py::arg("resolution_m"), py::arg("blocked"), py::arg("start"),
       py::arg("goal"), py::arg("model"), py::arg("timeout_s") = 0.0,
       py::arg("cancel") = std::nullopt);
+
+  static_cast<py::class_<planning::HybridAStarOptions>>(m.attr("HybridAStarOptions"))
+      .def(py::init<>())
+      .def_readwrite("min_turn_radius_cells", &planning::HybridAStarOptions::min_turn_radius_cells)
+      .def_readwrite("step_cells", &planning::HybridAStarOptions::step_cells)
+      .def_readwrite("headings", &planning::HybridAStarOptions::headings)
+      .def_readwrite("allow_turn_in_place", &planning::HybridAStarOptions::allow_turn_in_place)
+      .def_readwrite("turn_in_place_cost", &planning::HybridAStarOptions::turn_in_place_cost)
+      .def_readwrite("goal_tolerance_cells", &planning::HybridAStarOptions::goal_tolerance_cells)
+      .def_readwrite("goal_heading_tolerance_rad",
+                     &planning::HybridAStarOptions::goal_heading_tolerance_rad)
+      .def_readwrite("unknown_cost", &planning::HybridAStarOptions::unknown_cost)
+      .def_readwrite("grid_heuristic_scale",
+                     &planning::HybridAStarOptions::grid_heuristic_scale);
+
+  // Returns (poses (N, 3) float64 of (x, y, heading) in cell units, motions (N,) uint8 with
+  // 0 start, 1 straight, 2 left arc, 3 right arc, 4 turn left on the spot, 5 turn right,
+  // cost, expansions, elapsed_s).
+  m.def(
+      "plan_hybrid_astar",
+      [](const CArray<float>& costmap, std::tuple<double, double, double> start,
+         std::tuple<double, double, double> goal, const planning::HybridAStarOptions& options,
+         double timeout_s, std::optional<const CancelToken*> cancel) {
+        const GridView<const float> map = ConstGrid(costmap, "costmap");
+        const planning::Pose2 s{std::get<0>(start), std::get<1>(start), std::get<2>(start)};
+        const planning::Pose2 g{std::get<0>(goal), std::get<1>(goal), std::get<2>(goal)};
+        planning::HybridPath path;
+        {
+          py::gil_scoped_release release;
+          path = planning::PlanHybridAStar(map, s, g, options, timeout_s,
+                                           cancel.value_or(nullptr));
+        }
+        py::array_t<double> poses(
+            {static_cast<py::ssize_t>(path.poses.size()), static_cast<py::ssize_t>(3)});
+        py::array_t<std::uint8_t> motions(static_cast<py::ssize_t>(path.motions.size()));
+        auto pv = poses.mutable_unchecked<2>();
+        auto mv = motions.mutable_unchecked<1>();
+        for (std::size_t i = 0; i < path.poses.size(); ++i) {
+          pv(i, 0) = path.poses[i].x;
+          pv(i, 1) = path.poses[i].y;
+          pv(i, 2) = path.poses[i].heading;
+          mv(i) = static_cast<std::uint8_t>(path.motions[i]);
+        }
+        return std::make_tuple(poses, motions, path.cost, path.expansions, path.elapsed_s);
+      },
+      py::arg("costmap"), py::arg("start"), py::arg("goal"), py::arg("options"),
+      py::arg("timeout_s") = 0.0, py::arg("cancel") = std::nullopt);
 
   m.def(
       "segment_cost",

@@ -21,9 +21,11 @@ from ilrs_auto.planning.errors import (
     StartOutsideMap,
 )
 from ilrs_auto.planning.grid_astar import GridAStar
+from ilrs_auto.planning.hybrid_astar import HybridAStar
 
 register_planner(GridAStar.name, GridAStar)
 register_planner(DStarLite.name, DStarLite)
+register_planner(HybridAStar.name, HybridAStar)
 
 __all__ = [
     "CancelToken",
@@ -31,6 +33,7 @@ __all__ = [
     "GoalOccupied",
     "GoalOutsideMap",
     "GridAStar",
+    "HybridAStar",
     "NoPathFound",
     "Plan",
     "PlanCancelled",

@@ -1,5 +1,7 @@
 #include "ilrs/planning/grid_a_star.h"
 
+#include "bucket_queue.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -13,7 +15,6 @@ constexpr double kSqrt2 = 1.4142135623730951;
 constexpr float kMinCellCost = 1e-6f;
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr int kPollEvery = 4096;  // expansions between deadline/cancel checks
-constexpr int kTargetBuckets = 1024;
 
 std::string CellText(const Cell& c) {
   return "(row " + std::to_string(c.row) + ", col " + std::to_string(c.col) + ")";
@@ -26,65 +27,6 @@ struct Node {
   double g;
   float cost;
   std::int32_t parent;
-};
-
-struct QueueEntry {
-  double f;
-  std::int32_t index;
-};
-
-// Heap order: the smallest f on top.
-struct LaterFirst {
-  bool operator()(const QueueEntry& a, const QueueEntry& b) const { return a.f > b.f; }
-};
-
-// Monotone bucket queue: keys pushed are never below the last key popped (up to rounding,
-// which lands them in the current bucket) and never more than `span` above it.
-class BucketQueue {
- public:
-  void Reset(double span) {
-    width_ = std::max(span / (kTargetBuckets - 2), 1e-12);
-    buckets_.resize(kTargetBuckets);
-    for (auto& b : buckets_) b.clear();
-    current_.clear();
-    current_bucket_ = 0;
-    size_ = 0;
-  }
-
-  void Push(const QueueEntry& entry) {
-    const auto bucket = static_cast<std::int64_t>(entry.f / width_);
-    if (bucket <= current_bucket_) {
-      current_.push_back(entry);
-      std::push_heap(current_.begin(), current_.end(), LaterFirst{});
-    } else {
-      ILRS_ASSERT(bucket - current_bucket_ < kTargetBuckets);
-      buckets_[static_cast<std::size_t>(bucket % kTargetBuckets)].push_back(entry);
-    }
-    ++size_;
-  }
-
-  bool Pop(QueueEntry* out) {
-    if (size_ == 0) return false;
-    while (current_.empty()) {
-      ++current_bucket_;
-      current_.swap(buckets_[static_cast<std::size_t>(current_bucket_ % kTargetBuckets)]);
-      std::make_heap(current_.begin(), current_.end(), LaterFirst{});
-    }
-    std::pop_heap(current_.begin(), current_.end(), LaterFirst{});
-    *out = current_.back();
-    current_.pop_back();
-    --size_;
-    return true;
-  }
-
-  void StartAt(double f) { current_bucket_ = static_cast<std::int64_t>(f / width_); }
-
- private:
-  double width_ = 1.0;
-  std::vector<std::vector<QueueEntry>> buckets_;
-  std::vector<QueueEntry> current_;
-  std::int64_t current_bucket_ = 0;
-  std::size_t size_ = 0;
 };
 
 class Search {
@@ -129,7 +71,7 @@ class Search {
     const bool has_deadline = request.timeout_s > 0.0;
     const auto deadline = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                    std::chrono::duration<double>(request.timeout_s));
-    QueueEntry top;
+    internal::QueueEntry top;
     while (open_.Pop(&top)) {
       Node& node = nodes_[top.index];
       if (node.cost < 0.0f) continue;  // closed
@@ -270,7 +212,7 @@ class Search {
   float min_cost_ = kInf;
   float max_cost_ = 0.0f;
   std::vector<Node> nodes_;
-  BucketQueue open_;
+  internal::BucketQueue open_;
 };
 
 void ValidateOptions(GridView<const float> costmap, const GridAStarOptions& options) {
