@@ -19,7 +19,7 @@ import math
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeAlias
 
 import yaml
@@ -92,6 +92,7 @@ class LEntry:
 class LMap:
     entries: tuple[LEntry, ...]
     line: int
+    duplicates: tuple[LEntry, ...] = ()  # later entries of a key given twice (not read)
 
     def get(self, key: str) -> LEntry | None:
         for entry in self.entries:
@@ -126,7 +127,7 @@ def kind_of(node: LNode) -> str:
     if isinstance(node, LMap):
         return "a mapping"
     if isinstance(node, LSeq):
-        return "a list"
+        return f"a list of {len(node)}"
     value = node.value
     if value is None:
         return "nothing"
@@ -139,7 +140,6 @@ def kind_of(node: LNode) -> str:
 class _Budget:
     source: str
     nodes: int = 0
-    duplicates: list[tuple[int, str]] = field(default_factory=list)
 
     def spend(self, line: int, depth: int) -> None:
         self.nodes += 1
@@ -151,21 +151,33 @@ class _Budget:
 
 @dataclass(frozen=True)
 class Located:
-    """A located document and the keys given twice in one mapping (line, key)."""
+    """A located document (None when the text holds none)."""
 
     root: LNode | None
-    duplicate_keys: tuple[tuple[int, str], ...] = ()
+
+
+def duplicate_keys(node: LNode, path: str = "") -> list[tuple[int, str]]:
+    """(line, dotted path) of every key given twice in one mapping, anywhere in ``node``."""
+    found: list[tuple[int, str]] = []
+    if isinstance(node, LMap):
+        prefix = f"{path}." if path else ""
+        found += [(e.line, prefix + e.key) for e in node.duplicates]
+        for entry in node.entries:
+            found += duplicate_keys(entry.value, prefix + entry.key)
+    elif isinstance(node, LSeq):
+        for index, item in enumerate(node.items):
+            found += duplicate_keys(item, f"{path}[{index}]")
+    return found
 
 
 def located_yaml(text: str, source: str) -> Located:
     """The located tree of a YAML document. Raises InputError on a syntax error, an alias bomb
-    or nesting deeper than :data:`MAX_DEPTH`. Keys given twice are listed, the first one kept."""
+    or nesting deeper than :data:`MAX_DEPTH`. Of a key given twice in one mapping the first is
+    kept and the others listed in the mapping's ``duplicates``."""
     node = compose_yaml(text, source)
     if node is None:
         return Located(None)
-    budget = _Budget(source)
-    root = _from_yaml(node, budget, 0)
-    return Located(root, tuple(budget.duplicates))
+    return Located(_from_yaml(node, _Budget(source), 0))
 
 
 def _from_yaml(node: yaml.Node, budget: _Budget, depth: int) -> LNode:
@@ -173,16 +185,14 @@ def _from_yaml(node: yaml.Node, budget: _Budget, depth: int) -> LNode:
     budget.spend(line, depth)
     if isinstance(node, yaml.MappingNode):
         entries: list[LEntry] = []
+        duplicates: list[LEntry] = []
         seen: set[str] = set()
         for key_node, value_node in node.value:
             key = node_text(key_node)
-            key_line = line_of(key_node)
-            if key in seen:
-                budget.duplicates.append((key_line, key))
-                continue
+            entry = LEntry(key, line_of(key_node), _from_yaml(value_node, budget, depth + 1))
+            (duplicates if key in seen else entries).append(entry)
             seen.add(key)
-            entries.append(LEntry(key, key_line, _from_yaml(value_node, budget, depth + 1)))
-        return LMap(tuple(entries), line)
+        return LMap(tuple(entries), line, tuple(duplicates))
     if isinstance(node, yaml.SequenceNode):
         return LSeq(tuple(_from_yaml(item, budget, depth + 1) for item in node.value), line)
     value: object = str(node.value)
@@ -322,6 +332,7 @@ __all__ = [
     "LSeq",
     "Located",
     "compose_yaml",
+    "duplicate_keys",
     "kind_of",
     "line_of",
     "located_toml",
