@@ -179,7 +179,8 @@ void HorizonParams::Validate() const {
                     "HorizonParams.step_m must be >= 0 (0 = half a cell), got " +
                         std::to_string(step_m));
   ILRS_THROW_IF_NOT(std::isfinite(body_radius_m) && body_radius_m > 0.0,
-                    "HorizonParams.body_radius_m must be > 0, got " + std::to_string(body_radius_m));
+                    "HorizonParams.body_radius_m must be > 0, got " +
+                        std::to_string(body_radius_m));
   ILRS_THROW_IF_NOT(std::isfinite(min_distance_m) && min_distance_m >= 0.0,
                     "HorizonParams.min_distance_m must be >= 0, got " +
                         std::to_string(min_distance_m));
@@ -192,7 +193,8 @@ void HorizonParams::Validate() const {
 void HeightGrid::Validate() const {
   ILRS_THROW_IF_NOT(heights_m.rows() >= 2 && heights_m.cols() >= 2,
                     "HeightGrid: heights_m must be at least 2 x 2, got " +
-                        std::to_string(heights_m.rows()) + " x " + std::to_string(heights_m.cols()));
+                        std::to_string(heights_m.rows()) + " x " +
+                        std::to_string(heights_m.cols()));
   ILRS_THROW_IF_NOT(std::isfinite(resolution_m) && resolution_m > 0.0,
                     "HeightGrid.resolution_m must be > 0, got " + std::to_string(resolution_m));
   ILRS_THROW_IF_NOT(std::isfinite(origin_x_m) && std::isfinite(origin_y_m),
