@@ -17,6 +17,9 @@ constexpr std::uint8_t kUntouched = 0;
 constexpr std::uint8_t kMissed = 1;
 constexpr std::uint8_t kHit = 2;
 
+// Strided lines of the distance transform are gathered this many at a time.
+constexpr int kDistanceBlock = 16;
+
 void CheckFinite(float value, const char* field) {
   ILRS_THROW_IF_NOT(std::isfinite(value), std::string("OccupancyParams.") + field +
                                               " must be finite, got " + std::to_string(value));
@@ -59,6 +62,27 @@ void SquaredDistance1D(const double* f, int n, double* out, int* v, double* z) {
     while (z[k + 1] < q) ++k;
     const double dq = q - v[k];
     out[q] = dq * dq + f[v[k]];
+  }
+}
+
+// The first axis of the transform, where every sample is 0 or +inf: the squared distance to
+// the nearest 0 on the line, in place, by a sweep each way.
+void SquaredDistanceToZeros1D(float* line, int n) {
+  int last = -1;  // the nearest zero so far, sweeping up
+  for (int q = 0; q < n; ++q) {
+    if (line[q] == 0.0f) {
+      last = q;
+    } else if (last >= 0) {
+      line[q] = static_cast<float>(q - last) * static_cast<float>(q - last);
+    }
+  }
+  last = -1;  // sweeping down
+  for (int q = n - 1; q >= 0; --q) {
+    if (line[q] == 0.0f) {
+      last = q;
+    } else if (last >= 0) {
+      line[q] = std::min(line[q], static_cast<float>(last - q) * static_cast<float>(last - q));
+    }
   }
 }
 
@@ -315,7 +339,7 @@ VoxelGridView<const float> VoxelMap::DistanceField(const DistanceFieldParams& pa
   if (distance_m_.empty()) {
     distance_m_.resize(n);
     const int longest = std::max({layers, rows, cols});
-    line_in_.resize(longest);
+    block_in_.resize(static_cast<std::size_t>(kDistanceBlock) * longest);
     line_out_.resize(longest);
     envelope_v_.resize(longest);
     envelope_z_.resize(longest + 1);
@@ -327,25 +351,35 @@ VoxelGridView<const float> VoxelMap::DistanceField(const DistanceFieldParams& pa
     distance_m_[i] = obstacle ? 0.0f : std::numeric_limits<float>::infinity();
   }
 
-  // One exact 1D transform along every line of the grid, axis after axis: x, y, then z.
-  const auto transform_lines = [this](int line_count, int length, std::size_t stride,
-                                      auto&& line_start) {
-    for (int line = 0; line < line_count; ++line) {
-      float* data = distance_m_.data() + line_start(line);
-      for (int q = 0; q < length; ++q) line_in_[q] = data[q * stride];
-      SquaredDistance1D(line_in_.data(), length, line_out_.data(), envelope_v_.data(),
+  // One exact 1D transform along every line of the grid, axis after axis: x (where samples are
+  // still 0 or infinite), y, then z. Lines along y and z are strided, so they are gathered kDistanceBlock neighbours at a time, which
+  // reads whole runs of memory instead of one float per cache line.
+  const auto transform_block = [this](std::size_t first, int count, int length,
+                                      std::size_t stride) {
+    float* data = distance_m_.data() + first;
+    for (int q = 0; q < length; ++q) {
+      for (int b = 0; b < count; ++b) block_in_[b * length + q] = data[q * stride + b];
+    }
+    for (int b = 0; b < count; ++b) {
+      SquaredDistance1D(&block_in_[b * length], length, line_out_.data(), envelope_v_.data(),
                         envelope_z_.data());
-      for (int q = 0; q < length; ++q) data[q * stride] = static_cast<float>(line_out_[q]);
+      for (int q = 0; q < length; ++q) data[q * stride + b] = static_cast<float>(line_out_[q]);
     }
   };
   const std::size_t layer_size = static_cast<std::size_t>(rows) * cols;
-  transform_lines(layers * rows, cols, 1,
-                  [&](int line) { return static_cast<std::size_t>(line) * cols; });
-  transform_lines(layers * cols, rows, static_cast<std::size_t>(cols), [&](int line) {
-    return static_cast<std::size_t>(line / cols) * layer_size + line % cols;
-  });
-  transform_lines(rows * cols, layers, layer_size,
-                  [&](int line) { return static_cast<std::size_t>(line); });
+  for (std::size_t line = 0; line < static_cast<std::size_t>(layers) * rows; ++line) {
+    SquaredDistanceToZeros1D(distance_m_.data() + line * cols, cols);
+  }
+  for (int l = 0; l < layers; ++l) {
+    for (int c = 0; c < cols; c += kDistanceBlock) {
+      transform_block(l * layer_size + c, std::min(kDistanceBlock, cols - c), rows,
+                      static_cast<std::size_t>(cols));
+    }
+  }
+  for (std::size_t rc = 0; rc < layer_size; rc += kDistanceBlock) {
+    transform_block(rc, static_cast<int>(std::min<std::size_t>(kDistanceBlock, layer_size - rc)),
+                    layers, layer_size);
+  }
 
   const float resolution = static_cast<float>(geometry_.resolution_m);
   for (float& d : distance_m_) d = std::sqrt(d) * resolution;

@@ -355,14 +355,14 @@ TEST(VoxelMap, ClusterGoalIsAMemberWhenTheCentroidIsNot) {
 
 // --- Distance field -------------------------------------------------------------------------
 
-TEST(VoxelMap, DistanceFieldMatchesBruteForce) {
-  const VoxelGeometry g = Geometry(6, 7, 9, 0.3, 1.0, -2.0, 0.5);
-  std::mt19937 rng(11);
+void ExpectDistanceFieldMatchesBruteForce(const VoxelGeometry& g, double occupied_fraction,
+                                          unsigned seed) {
+  std::mt19937 rng(seed);
   std::uniform_real_distribution<double> u(0.0, 1.0);
   std::vector<float> cells(g.voxel_count());
   for (float& c : cells) {
     const double x = u(rng);
-    c = x < 0.04 ? kO : (x < 0.3 ? kU : kF);
+    c = x < occupied_fraction ? kO : (x < 0.3 ? kU : kF);
   }
   VoxelMap map(g);
   map.SetLogOdds({cells.data(), g.layers, g.rows, g.cols});
@@ -382,12 +382,31 @@ TEST(VoxelMap, DistanceFieldMatchesBruteForce) {
                           (v.row - w.row) * (v.row - w.row) + (v.col - w.col) * (v.col - w.col);
         best = std::min(best, std::sqrt(d2) * g.resolution_m);
       }
-      ASSERT_NEAR(field(v), best, 1e-5) << "voxel " << i << " unknown " << unknown_is_obstacle;
+      if (std::isinf(best)) {
+        ASSERT_TRUE(std::isinf(field(v))) << "voxel " << i;
+      } else {
+        ASSERT_NEAR(field(v), best, 1e-5) << "voxel " << i << " unknown " << unknown_is_obstacle;
+      }
     }
   }
+}
+
+TEST(VoxelMap, DistanceFieldMatchesBruteForce) {
+  // Grids narrower and wider than the blocks strided lines are gathered in, dense and sparse.
+  ExpectDistanceFieldMatchesBruteForce(Geometry(6, 7, 9, 0.3, 1.0, -2.0, 0.5), 0.04, 11);
+  ExpectDistanceFieldMatchesBruteForce(Geometry(5, 21, 37, 0.5), 0.002, 12);
+  ExpectDistanceFieldMatchesBruteForce(Geometry(3, 18, 17, 0.2), 0.3, 13);
+
+  const VoxelGeometry g = Geometry(6, 7, 9, 0.3, 1.0, -2.0, 0.5);
+  VoxelMap map(g);
+  std::vector<float> cells(g.voxel_count(), kF);
+  cells[g.Index({3, 2, 4})] = kO;
+  map.SetLogOdds({cells.data(), g.layers, g.rows, g.cols});
   // Clearance reads the field at the voxel holding the point, and is NaN outside.
   const double inside[3] = {1.0 + 4.5 * 0.3, -2.0 + 2.2 * 0.3, 0.5 + 3.9 * 0.3};
-  EXPECT_FLOAT_EQ(static_cast<float>(map.Clearance(inside, {})), map.DistanceField({})(3, 2, 4));
+  EXPECT_EQ(map.Clearance(inside, {}), 0.0);
+  const double beside[3] = {1.0 + 6.5 * 0.3, -2.0 + 2.2 * 0.3, 0.5 + 3.9 * 0.3};
+  EXPECT_NEAR(map.Clearance(beside, {}), 2 * 0.3, 1e-6);
   const double outside[3] = {0.0, 0.0, 0.0};
   EXPECT_TRUE(std::isnan(map.Clearance(outside, {})));
 }

@@ -157,7 +157,7 @@ class VoxelMap {
   std::vector<float> distance_m_;  // empty until first computed
   bool distance_valid_ = false;
   DistanceFieldParams distance_params_;
-  std::vector<double> line_in_, line_out_, envelope_z_;  // scratch for the distance transform
+  std::vector<double> block_in_, line_out_, envelope_z_;  // scratch for the distance transform
   std::vector<int> envelope_v_;
 };
 
