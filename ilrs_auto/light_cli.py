@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 EXIT_BAD_INPUT = 2
 DEFAULT_TIME = "2024-08-14T00:00"  # inside the JPL Horizons table shipped with the tile
 DEFAULT_START = "2024-08-12T00:00"
+MAX_SAMPLES = 200_000  # timeline rows: ~20 MB of CSV, a few seconds of ephemeris
 
 
 def _point(text: str, name: str) -> tuple[float, float]:
@@ -149,6 +150,11 @@ def _light(
     start = parse_utc(start_text)
     step = np.timedelta64(round(step_min * 60e9), "ns")
     count = int(days * 86400e9 // step.astype(np.int64)) + 1
+    if count > MAX_SAMPLES:
+        raise InputError(
+            f"--days {days:g} at --step-min {step_min:g} makes {count} samples, more than "
+            f"{MAX_SAMPLES}: lengthen the step or shorten the span"
+        )
     times = start + np.arange(count) * step
     to_utc_array(times)  # the span's end must lie in the kernels' span too
     if site_text is None:

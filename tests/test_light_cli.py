@@ -90,6 +90,7 @@ def test_other_site_and_time(tmp_path: Path) -> None:
         (["--time", "noon"], "time 'noon': expected UTC as YYYY-MM-DD"),
         (["--time", "2051-01-01"], "must lie in 1900-01-02 .. 2049-12-31"),
         (["--start", "2049-12-30", "--days", "5"], "must lie in 1900-01-02 .. 2049-12-31"),
+        (["--days", "3000", "--step-min", "1"], "makes 4320001 samples, more than 200000"),
         (["--site", "1,2,3"], "--site: expected X,Y in metres, got '1,2,3'"),
         (["--site", "5000,10"], "--site: (5000, 10) is outside the DEM (0..1280 x 0..1280 m)"),
         (["--dem", "/nonexistent/tile.tif"], "no such file"),
