@@ -212,15 +212,19 @@ void DefineVoxels(py::module_& m) {
                                return ReadOnlyView(self.cast<const VoxelMap&>().free_mask(),
                                                    py::dtype::of<bool>(), self);
                              })
-      .def("frontiers",
-           [](const VoxelMap& map) {
-             std::vector<Voxel> frontiers;
-             {
-               py::gil_scoped_release release;
-               frontiers = map.Frontiers();
-             }
-             return VoxelArray(frontiers);
-           })
+      .def(
+          "frontiers",
+          [](const VoxelMap& map, const BoxTuple& within) {
+            const VoxelBox box{std::get<0>(within), std::get<1>(within), std::get<2>(within),
+                               std::get<3>(within), std::get<4>(within), std::get<5>(within)};
+            std::vector<Voxel> frontiers;
+            {
+              py::gil_scoped_release release;
+              frontiers = map.Frontiers(box);
+            }
+            return VoxelArray(frontiers);
+          },
+          py::arg("within"))
       .def(
           "frontier_clusters",
           [](const VoxelMap& map, int connectivity, std::size_t min_size) {

@@ -74,6 +74,19 @@ class VoxelBox(NamedTuple):
             * (self.col_end - self.col_begin)
         )
 
+    def dilated(self, margin: int, shape: tuple[int, int, int]) -> VoxelBox:
+        """Grown by ``margin`` voxels on every side, clipped to a grid of ``shape``."""
+        if self.empty:
+            return self
+        return VoxelBox(
+            max(0, self.layer_begin - margin),
+            max(0, self.row_begin - margin),
+            max(0, self.col_begin - margin),
+            min(shape[0], self.layer_end + margin),
+            min(shape[1], self.row_end + margin),
+            min(shape[2], self.col_end + margin),
+        )
+
     @property
     def slices(self) -> tuple[slice, slice, slice]:
         """Index a per-voxel array with these to get the box's voxels."""
@@ -331,10 +344,12 @@ class VoxelMap:
 
     # --- exploration -------------------------------------------------------------------------
 
-    def frontiers(self) -> IntArray:
+    def frontiers(self, within: VoxelBox | None = None) -> IntArray:
         """(K, 3) frontier voxels (layer, row, col) in storage order: free voxels with at least
-        one unknown face neighbour inside the grid (outside the grid is not unknown)."""
-        return self._map.frontiers()
+        one unknown face neighbour inside the grid (outside the grid is not unknown). ``within``
+        limits the search to a box, e.g. an insertion's ``changed`` box grown by one voxel."""
+        box = within if within is not None else VoxelBox(0, 0, 0, *self.grid.shape)
+        return self._map.frontiers(box)
 
     def frontier_clusters(self, connectivity: int = 26, min_size: int = 1) -> list[FrontierCluster]:
         """Frontier voxels grouped by face (6) or face, edge and corner (26) connectivity,
