@@ -171,5 +171,10 @@ from ilrs_auto.light_cli import light  # noqa: E402
 
 main.add_command(light)
 
+from ilrs_auto.sequence_cli import sequence, validate  # noqa: E402
+
+main.add_command(validate)
+main.add_command(sequence)
+
 if __name__ == "__main__":
     entry()

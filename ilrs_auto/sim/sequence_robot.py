@@ -1,0 +1,153 @@
+"""The robot a sequence dry run commands: the simulated rover on the scenario's terrain, and the
+rover MCU model behind its commands.
+
+Each ``drive_to`` is one traverse flown by :func:`ilrs_auto.sim.runner.run_mission`: the traverse
+behaviour plans, drives and replans around the rocks its depth camera sees, from where the
+previous drive ended to the target. Limits, stated so that nobody mistakes them for more:
+every drive builds its world for that leg (the scenario's DEM, rocks placed by the scenario's
+seed around the leg) and starts a fresh perception map from the orbital prior; the rover's
+pose carries over between drives, what it saw does not.
+
+MCU commands are encoded with the dictionary, decoded as the MCU would, and carried out by
+:class:`firmware_bridge.sim_mcu.RoverMcuModel` (the model behind the Python reference endpoint);
+the result is its acknowledgement status. A ``DRIVE`` turns the model's wheels; the terrain
+rover does not move (wheel-level driving is not simulated on the terrain).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from firmware_bridge.dictionary import AckStatus, default_dictionary
+from firmware_bridge.sim_mcu import RoverMcuModel
+from ilrs_auto.errors import InputError
+from ilrs_auto.mission.sequence import MCU_COMMAND_S, McuCommand, SequenceFile
+from ilrs_auto.mission.sequence_executor import DriveResult, McuResult, RunLog, SequenceExecutor
+from ilrs_auto.sim.runner import run_mission
+from ilrs_auto.sim.scenario import Scenario, load_scenario
+from ilrs_auto.sim.world import build_world
+
+# The world's checks on a leg's start and goal, as the traverse events they would be.
+_LEG_EVENTS = (
+    ("mission.start_xy_m", "outside the map", "start_outside_map"),
+    ("mission.goal_xy_m", "outside the map", "goal_outside_map"),
+    ("mission.start_xy_m", "on a hazard", "hazard_at_start"),
+    ("mission.goal_xy_m", "on a hazard", "goal_on_hazard"),
+)
+
+
+class SimulatedRobot:
+    """A :class:`~ilrs_auto.mission.sequence_executor.SequenceRobot` in simulation."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        start_xy_m: tuple[float, float] | None = None,
+        battery_soc_pct: float = 95.0,
+    ) -> None:
+        self.scenario = scenario
+        x, y = start_xy_m if start_xy_m is not None else scenario.mission.start_xy_m
+        self._x, self._y = float(x), float(y)
+        self._heading_deg = scenario.mission.start_heading_deg
+        self._odometer_m = 0.0
+        self.mcu = RoverMcuModel(battery_soc_pct=battery_soc_pct)
+        self.legs = 0
+
+    @property
+    def position_xy_m(self) -> tuple[float, float]:
+        return (self._x, self._y)
+
+    @property
+    def odometer_m(self) -> float:
+        return self._odometer_m
+
+    @property
+    def mcu_mode(self) -> str:
+        return default_dictionary().enums["mode"].name_of(self.mcu.mode) or str(self.mcu.mode)
+
+    def drive_to(
+        self, goal_xy_m: tuple[float, float], speed_mps: float, tolerance_m: float, timeout_s: float
+    ) -> DriveResult:
+        base = self.scenario
+        mission = dataclasses.replace(
+            base.mission,
+            start_xy_m=(self._x, self._y),
+            goal_xy_m=goal_xy_m,
+            start_heading_deg=self._heading_deg,
+            goal_tolerance_m=tolerance_m,
+            time_limit_s=timeout_s,
+        )
+        leg = dataclasses.replace(
+            base, mission=mission, rover=dataclasses.replace(base.rover, speed_mps=speed_mps)
+        )
+        self.legs += 1
+        try:
+            world = build_world(leg)
+        except InputError as error:
+            text = str(error)
+            for key, words, event in _LEG_EVENTS:
+                if key in text and words in text:
+                    return DriveResult(False, 0.0, 0.0, "fault", event, text.split(": ", 2)[-1])
+            raise
+        record = run_mission(leg, world)
+        path = record.driven_xy_m
+        if len(path) >= 2:
+            dx, dy = path[-1] - path[-2]
+            self._heading_deg = math.degrees(math.atan2(dy, dx))
+        self._x, self._y = float(path[-1][0]), float(path[-1][1])
+        self._odometer_m += record.distance_m
+        transitions = tuple((t.time_s, t.event, t.source, t.dest) for t in record.transitions)
+        replans = len(record.replan_causes)
+        detail = (
+            f"{record.final_state} after {record.distance_m:.1f} m, {replans} replan(s)"
+            if record.arrived
+            else f"{record.fault.event if record.fault else record.final_state} after "
+            f"{record.distance_m:.1f} m; ended {record.final_state}"
+        )
+        return DriveResult(
+            arrived=record.arrived,
+            duration_s=record.mission_time_s,
+            distance_m=record.distance_m,
+            final_state=record.final_state,
+            event=None if record.arrived else (record.fault.event if record.fault else None),
+            detail=detail,
+            transitions=transitions,
+        )
+
+    def mcu_command(self, command: McuCommand, now_s: float) -> McuResult:
+        dictionary = default_dictionary()
+        definition, arg_bytes = dictionary.encode_args(command.name, command.args)
+        received = dictionary.decode_args(definition, arg_bytes)  # what the MCU would see
+        now_ms = round(now_s * 1000)
+        result = self.mcu.execute(definition, received, now_ms)
+        duration_s = MCU_COMMAND_S
+        events = [name for name, _ in result.events]
+        if command.name == "DRIVE" and result.status is AckStatus.ACCEPTED:
+            duration_s = max(MCU_COMMAND_S, int(received["duration_ms"]) / 1000.0)
+            events += [name for name, _ in self.mcu.tick(now_ms + round(duration_s * 1000)).events]
+        status = AckStatus(result.status).name
+        detail = f"{status} by the MCU model" + (
+            f" (detail {result.detail})" if result.detail else ""
+        )
+        if events:
+            detail += f"; events {', '.join(events)}"
+        if command.name == "DRIVE" and result.status is AckStatus.ACCEPTED:
+            detail += "; only the MCU model's wheels turned, the terrain rover did not move"
+        return McuResult(AckStatus(result.status).succeeded, status, duration_s, detail)
+
+    def stop(self, now_s: float) -> None:
+        self.mcu.execute(default_dictionary().command("STOP"), {}, round(now_s * 1000))
+
+
+def dry_run(sequence: SequenceFile) -> RunLog:
+    """Runs a (validated) sequence in simulation: its scenario's world (the shipped default
+    scenario when it names none), from its start position."""
+    from ilrs_auto.assets import default_scenario_path
+
+    scenario = load_scenario(sequence.scenario_path() or default_scenario_path())
+    robot = SimulatedRobot(scenario, sequence.start_xy_m, sequence.power.initial_soc_pct)
+    return SequenceExecutor(sequence, robot).run()
+
+
+__all__ = ["SimulatedRobot", "dry_run"]
