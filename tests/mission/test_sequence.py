@@ -1304,3 +1304,22 @@ def test_a_path_that_is_not_a_file_is_input_error() -> None:
         parse_sequence("sequence: t\nsteps: [{wait: {for_s: 1}}]\n")[0].steps[0].command, Wait
     )  # type: ignore[union-attr]
     assert isinstance(Repeat(2, None, None, ()).bound, int)
+
+
+def test_the_language_reference_covers_every_command_argument_event_and_variable() -> None:
+    from ilrs_auto.mission.conditions import VARIABLES
+    from ilrs_auto.mission.sequence import (
+        contingency_events,
+        high_level_commands,
+        mcu_command_names,
+    )
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "sequences.md").read_text()
+    words = set(high_level_commands()) | set(mcu_command_names()) | set(contingency_events())
+    words |= {arg for spec in high_level_commands().values() for arg in spec.args}
+    words |= set(VARIABLES) | set(PowerModel.__dataclass_fields__)
+    missing = sorted(w for w in words if f"`{w}`" not in doc and f"`{w}:" not in doc)
+    assert missing == []
+    for broken_line in validate_file(BROKEN).problems:  # the doc shows the real output
+        shown = str(broken_line).replace(str(BROKEN), "sim_assets/sequences/broken_traverse.yaml")
+        assert shown in doc
