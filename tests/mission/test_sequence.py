@@ -1300,10 +1300,18 @@ def test_a_path_that_is_not_a_file_is_input_error() -> None:
 
     with pytest.raises(InputError, match="cannot read"):
         read_sequence_text(SEQUENCES)
-    assert isinstance(
-        parse_sequence("sequence: t\nsteps: [{wait: {for_s: 1}}]\n")[0].steps[0].command, Wait
-    )  # type: ignore[union-attr]
-    assert isinstance(Repeat(2, None, None, ()).bound, int)
+
+
+def test_flow_blocks_keep_their_bodies_and_bounds() -> None:
+    sequence, found = parse_sequence(
+        "sequence: t\nsteps:\n  - repeat: {until: in_contact, max_times: 4}\n"
+        "    do: [{wait: {for_s: 1}}]\n  - repeat: 2\n    do: [{NOOP: {}}]\n"
+    )
+    assert found == [] and sequence is not None
+    first, second = (step.command for step in sequence.steps)
+    assert isinstance(first, Repeat) and first.bound == 4 and first.until is not None
+    assert isinstance(first.body[0].command, Wait) and first.body[0].path == "steps[0].do[0]"
+    assert isinstance(second, Repeat) and second.bound == 2 and second.until is None
 
 
 def test_the_language_reference_covers_every_command_argument_event_and_variable() -> None:
@@ -1323,3 +1331,11 @@ def test_the_language_reference_covers_every_command_argument_event_and_variable
     for broken_line in validate_file(BROKEN).problems:  # the doc shows the real output
         shown = str(broken_line).replace(str(BROKEN), "sim_assets/sequences/broken_traverse.yaml")
         assert shown in doc
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200), st.sampled_from(["fuzz.yaml", "fuzz.toml"]))
+def test_arbitrary_text_is_problems_never_a_crash(text: str, source: str) -> None:
+    report = validate_text(text, source)
+    assert report.valid or report.problems
+    assert all(p.line >= 1 and str(p).startswith(f"{source}:") for p in report.problems)
