@@ -14,7 +14,9 @@ from typing import TypeAlias
 from ilrs_auto.planning.base import CancelToken, Plan, Planner, PlanRequest
 from ilrs_auto.planning.errors import PlanningError
 
-Outcome: TypeAlias = Plan | PlanningError
+# A plan, a typed planning failure, or any other error the planner raised (a bug or bad
+# input), which the behaviour turns into a fault rather than letting it escape its tick.
+Outcome: TypeAlias = Plan | PlanningError | Exception
 
 
 class PlanJob:
@@ -36,7 +38,7 @@ class PlanJob:
         try:
             plan: Plan = self._future.result()
             return plan
-        except PlanningError as failure:
+        except Exception as failure:  # noqa: BLE001  (returned, never swallowed)
             return failure
 
     def cancel(self) -> None:

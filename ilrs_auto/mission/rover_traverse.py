@@ -32,6 +32,7 @@ from ilrs_auto.mission.clock import MissionClock
 from ilrs_auto.mission.events import PLANNING_FAILURE_EVENTS, event_for
 from ilrs_auto.mission.jobs import PlanJob, PlanJobRunner
 from ilrs_auto.planning.base import Plan, PlanRequest
+from ilrs_auto.planning.errors import PlanningError
 from ilrs_auto.planning.smoothing import polyline_cells
 
 
@@ -67,6 +68,7 @@ TRANSITIONS: list[dict[str, Any]] = [
         for event in PLANNING_FAILURE_EVENTS.values()
     ),
     {"trigger": "drive_stalled", "source": "traverse_driving", "dest": "fault"},
+    {"trigger": "planner_error", "source": "traverse", "dest": "fault"},
     {"trigger": "mission_timeout", "source": "traverse", "dest": "fault"},
     {"trigger": "safed", "source": "fault", "dest": "safe"},
     {"trigger": "enter_safe_mode", "source": ["idle", "traverse", "arrived"], "dest": "safe"},
@@ -74,7 +76,13 @@ TRANSITIONS: list[dict[str, Any]] = [
 ]
 
 FAULT_EVENTS = frozenset(
-    {*PLANNING_FAILURE_EVENTS.values(), "drive_stalled", "mission_timeout", "exception"}
+    {
+        *PLANNING_FAILURE_EVENTS.values(),
+        "planner_error",
+        "drive_stalled",
+        "mission_timeout",
+        "exception",
+    }
 )
 
 
@@ -185,9 +193,11 @@ class RoverTraverse:
         self._job = None
         if isinstance(outcome, Plan):
             self.trigger("path_ready", plan=outcome)
-        else:
+        elif isinstance(outcome, PlanningError):
             cell = tuple(getattr(outcome, "cell", (-1, -1)))
             self.trigger(event_for(outcome), error=str(outcome), cell=cell)
+        else:
+            self.trigger("planner_error", error=f"{type(outcome).__name__}: {outcome}")
 
     def _watch_drive(self, now: float) -> None:
         x, y = self.drive.position_xy()
@@ -264,7 +274,9 @@ class RoverTraverse:
             costmap=self.costmap.cost.copy(),  # a snapshot: perception keeps writing the map
             start=self.geometry.cell_of(x, y),
             goal=self.geometry.cell_of(*self.goal.goal_xy_m),
-            timeout_s=self.goal.plan_timeout_s,
+            # A wall-clock deadline would make simulated runs depend on the host's speed; with
+            # a deterministic clock the mission's own time limit bounds the mission instead.
+            timeout_s=0.0 if self.clock.deterministic else self.goal.plan_timeout_s,
         )
         self._job = self.jobs.submit(request, self.clock.now_s)
 
@@ -301,8 +313,9 @@ class RoverTraverse:
                 {"error": f"{type(error).__name__}: {error}"},
             )
         )
-        self.machine.set_state("fault", model=self)
+        self.machine.set_state("fault", model=self)  # skips exit callbacks: stop work here
         self.fault = self.transitions[-1]
+        self._cancel_plan()
         self.drive.stop()
 
     @property

@@ -135,7 +135,7 @@ def run_mission(
     jobs = PlanJobRunner(
         Smoothed(planner) if mission.smooth_paths else planner,
         mission.planning_latency_s,
-        deterministic=True,
+        deterministic=clock.deterministic,
     )
     goal = TraverseGoal(
         mission.goal_xy_m, mission.goal_tolerance_m, mission.time_limit_s, mission.stall_timeout_s

@@ -10,7 +10,6 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from ilrs_auto import _core
 from ilrs_auto.geometry import Cell, GridGeometry
 from ilrs_auto.mission.clock import SimClock
 from ilrs_auto.mission.events import PLANNING_FAILURE_EVENTS, event_for
@@ -237,14 +236,31 @@ def test_an_event_the_state_does_not_accept_is_a_fault() -> None:
     )
 
 
+def test_a_planner_bug_is_a_fault_not_an_escape() -> None:
+    class Broken(ScriptedPlanner):
+        def plan(self, request: PlanRequest) -> Plan:
+            raise ValueError("costmap value -1 at (3, 4)")
+
+    behaviour, _, _, clock = make(Broken())
+    behaviour.start()
+    step(behaviour, clock)
+    assert step(behaviour, clock) == TraverseState.FAULT
+    assert behaviour.fault is not None and behaviour.fault.event == "planner_error"
+    assert "ValueError: costmap value -1" in behaviour.fault.detail["error"]
+
+
+def test_an_exception_fault_cancels_the_plan_job() -> None:
+    behaviour, _, _, _ = make(latency_s=100.0)
+    behaviour.start()
+    job = behaviour._job
+    assert job is not None
+    behaviour.goal_reached()  # not accepted while planning: an exception, hence FAULT
+    assert behaviour.state == TraverseState.FAULT
+    assert behaviour._job is None and job._token.cancelled
+
+
 def test_every_core_failure_class_has_a_mission_event() -> None:
-    core_failures = {
-        cls
-        for name in dir(_core)
-        if isinstance(cls := getattr(_core, name), type)
-        and issubclass(cls, _core.PlanningError)
-        and cls is not _core.PlanningError
-    }
+    core_failures = set(PlanningError.__subclasses__())
     assert core_failures == set(PLANNING_FAILURE_EVENTS)
     assert len(set(PLANNING_FAILURE_EVENTS.values())) == len(PLANNING_FAILURE_EVENTS)
     for cls, event in PLANNING_FAILURE_EVENTS.items():
@@ -252,4 +268,4 @@ def test_every_core_failure_class_has_a_mission_event() -> None:
         assert any(t["trigger"] == event and t["dest"] == "fault" for t in TRANSITIONS)
         assert event in FAULT_EVENTS
     with pytest.raises(KeyError):
-        event_for(_core.PlanningError("not a specific failure"))
+        event_for(PlanningError("not a specific failure"))
