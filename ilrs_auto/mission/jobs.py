@@ -38,7 +38,7 @@ class PlanJob:
         try:
             plan: Plan = self._future.result()
             return plan
-        except Exception as failure:  # noqa: BLE001  (returned, never swallowed)
+        except Exception as failure:  # returned to the behaviour, never swallowed
             return failure
 
     def cancel(self) -> None:

@@ -525,7 +525,8 @@ RULES = [
             (
                 "5: contingencies[0].on: unknown event 'stalled' (known: drive_stalled, "
                 "exception, goal_on_hazard, goal_outside_map, hazard_at_start, "
-                "mission_timeout, no_path, plan_cancelled, plan_timed_out, planner_error, start_outside_map, "
+                "mission_timeout, no_path, plan_cancelled, plan_timed_out, planner_error, "
+                "start_outside_map, "
                 "battery_low, wait_timeout, contact_lost, command_rejected, sample_failed); "
                 "did you mean 'drive_stalled'?"
             ),
