@@ -12,5 +12,7 @@ void DeclarePlanning(pybind11::module_& m);
 void DefinePlanning(pybind11::module_& m);
 void DeclareSim(pybind11::module_& m);
 void DefineSim(pybind11::module_& m);
+void DeclareVoxels(pybind11::module_& m);
+void DefineVoxels(pybind11::module_& m);
 
 }  // namespace ilrs::bindings

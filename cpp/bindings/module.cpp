@@ -10,8 +10,10 @@ PYBIND11_MODULE(_core, m) {
   ilrs::bindings::DeclarePerception(m);
   ilrs::bindings::DeclarePlanning(m);
   ilrs::bindings::DeclareSim(m);
+  ilrs::bindings::DeclareVoxels(m);
 
   ilrs::bindings::DefinePerception(m);
   ilrs::bindings::DefinePlanning(m);
   ilrs::bindings::DefineSim(m);
+  ilrs::bindings::DefineVoxels(m);
 }
