@@ -40,7 +40,7 @@ def main() -> None:
     help="Report folder [default: ilrs-report-<scenario name>].",
 )
 @click.option(
-    "--seed", type=click.IntRange(min=0), default=None, help="Override the scenario's seed."
+    "--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Override the scenario's seed."
 )
 @click.option("--quiet", is_flag=True, help="No progress bar or summary table.")
 def run(scenario: Path | None, out_dir: Path | None, seed: int | None, quiet: bool) -> None:
@@ -56,6 +56,9 @@ def run(scenario: Path | None, out_dir: Path | None, seed: int | None, quiet: bo
     except InputError as error:
         click.echo(f"ilrs-auto: error: {error}", err=True)
         sys.exit(EXIT_BAD_INPUT)
+    except OSError as error:  # writing the report failed (disk full, permissions)
+        click.echo(f"ilrs-auto: error: {error.filename or ''}: {error.strerror}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
 
 
 def _run(
@@ -65,7 +68,7 @@ def _run(
     # Imported here so that `ilrs-auto --help` stays quick.
     import dataclasses
 
-    from ilrs_auto.report import write_report
+    from ilrs_auto.report import check_report_target, write_report
     from ilrs_auto.sim.runner import Progress as MissionProgress
     from ilrs_auto.sim.runner import run_mission
     from ilrs_auto.sim.scenario import load_scenario
@@ -76,10 +79,7 @@ def _run(
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
     target = out_dir or Path(f"ilrs-report-{scenario.name}")
-    if target.exists() and not (target / "summary.json").is_file():
-        raise InputError(
-            f"{target}: exists and is not an ilrs_auto report folder; choose another --out"
-        )
+    check_report_target(target)  # before the mission flies, not after
 
     started = time.perf_counter()
     with console.status(f"building the world of {scenario.name}"):

@@ -4,6 +4,7 @@ status 2, no traceback and no report."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -104,7 +105,7 @@ def test_bad_input_is_one_line_exit_2_and_no_report(tmp_path: Path, case: str) -
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("ilrs-auto: error: ")
-    assert pytest.importorskip("re").search(message, lines[0]), lines[0]
+    assert re.search(message, lines[0]), lines[0]
     assert "Traceback" not in result.stderr
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []
@@ -180,3 +181,14 @@ def test_entry_point_is_installed() -> None:
         pytest.skip("the ilrs-auto script is not on PATH (package not installed)")
     result = subprocess.run([exe, "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "run" in result.stdout
+
+
+def test_an_unwritable_out_folder_is_refused_before_flying(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(
+        main, ["run", str(write(tmp_path, GOOD)), "--out", str(blocker / "report")]
+    )
+    assert result.exit_code == 2
+    assert "cannot write a report folder" in result.output
+    assert "ARRIVED" not in result.output  # refused before the mission flew

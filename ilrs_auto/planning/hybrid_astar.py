@@ -5,9 +5,9 @@ Poses are in cell units of the map frame: x along columns, y along rows, heading
 counter-clockwise from +x; cell (row, col) covers [col, col + 1) x [row, row + 1). Every step
 of a returned path is a straight drive, an arc of at least the turning radius, or (skid steer
 only) a turn on the spot, and stays on cells of finite cost. Paths are feasible and short,
-not guaranteed optimal: the search merges poses per cell and heading bin, and its grid heuristic (at the default
-``grid_heuristic_scale`` of 1) may overestimate by up to 8 %; 1 / 1.0824 never does, at
-several times the search effort.
+not guaranteed optimal: the search merges poses per cell and heading bin, and its grid
+heuristic (at the default ``grid_heuristic_scale`` of 1) may overestimate by up to 8 %;
+1 / 1.0824 never does, at several times the search effort.
 """
 
 from __future__ import annotations

@@ -115,7 +115,7 @@ def run_mission(
         world.ground_m,
         geometry.resolution_m,
         FusionConfig(
-            noise_floor_m=max(camera_cfg.noise_floor_m, 1e-3),
+            noise_floor_m=camera_cfg.noise_floor_m,
             noise_per_range2=camera_cfg.noise_per_range2,
         ),
     )

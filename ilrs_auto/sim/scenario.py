@@ -108,7 +108,8 @@ class DepthCameraConfig:
         default=1.0, metadata=_spec("frames per second", lo=0.0, hi=100.0, lo_open=True)
     )
     noise_floor_m: float = field(
-        default=0.003, metadata=_spec("depth noise at zero range (1 sigma)", lo=0.0, hi=1.0)
+        default=0.003,
+        metadata=_spec("depth noise at zero range (1 sigma)", lo=0.0, hi=1.0, lo_open=True),
     )
     noise_per_range2: float = field(
         default=0.0002, metadata=_spec("depth noise growth per range squared", lo=0.0, hi=1.0)
@@ -220,8 +221,12 @@ def _build(cls: type, node: yaml.Node, prefix: str, source: str, lines: dict[str
     fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in _NOT_FROM_FILE}
     values: dict[str, Any] = {}
     for key_node, value_node in node.value:
-        key = key_node.value
         line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise InputError(
+                f"{source}:{line}: {prefix.rstrip('.') or 'scenario'}: keys must be plain names"
+            )
+        key = key_node.value
         dotted = prefix + str(key)
         if key not in fields:
             known = ", ".join(sorted(fields))
@@ -289,6 +294,12 @@ def _check_mission(scenario: Scenario) -> None:
             raise InputError(f"{scenario.source}: mission.{key}: required, give [x, y] in metres")
     from ilrs_auto.planning import planner_names
 
+    if scenario.mission.planner == "hybrid_astar":
+        raise InputError(
+            f"{scenario.where('mission.planner')}: hybrid_astar needs the rover's heading in "
+            "every plan request, which the traverse behaviour does not pass yet; use "
+            "d_star_lite or grid_astar"
+        )
     if scenario.mission.planner not in planner_names():
         raise InputError(
             f"{scenario.where('mission.planner')}: unknown planner "

@@ -55,6 +55,13 @@ def test_missing_keys_take_their_defaults() -> None:
         ),
         ("mission:\n  start_xy_m: [1, 2]\n", r"s\.yaml: mission\.goal_xy_m: required"),
         (MINIMAL + "seed: 1\nseed: 2\n", r"s\.yaml:5: seed: given twice"),
+        ("? [a, b]\n: 1\n" + MINIMAL, r"s\.yaml:1: scenario: keys must be plain names"),
+        ("mission:\n  {a: 1}: 2\n", r"s\.yaml:2: mission: keys must be plain names"),
+        (MINIMAL + "  planner: hybrid_astar\n", r"s\.yaml:4: mission\.planner: hybrid_astar needs"),
+        (
+            MINIMAL + "camera:\n  noise_floor_m: 0\n",
+            r"s\.yaml:5: camera\.noise_floor_m: must be > 0",
+        ),
         (MINIMAL + "name: ../../evil\n", r"s\.yaml:4: name: '\.\./\.\./evil' is not a usable name"),
         (MINIMAL + "name: a/b\n", r"s\.yaml:4: name: 'a/b' is not a usable name"),
         (MINIMAL + "name: ''\n", r"s\.yaml:4: name: '' is not a usable name"),
