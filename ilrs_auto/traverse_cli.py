@@ -76,6 +76,13 @@ def _traverse(
     from ilrs_auto.planning.traverse import EnergyModel, orbital_hazards, plan_traverse
     from ilrs_auto.terrain import read_dem
 
+    if out.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise InputError(f"--out: {out}: write a .png, .pdf or .svg picture")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.touch(exist_ok=True)  # can we write there, before any work
+    except OSError as error:
+        raise InputError(f"--out: {out}: {error.strerror}") from None
     dem = read_dem(dem_path or assets_dir() / "terrain" / "shoemaker_5mpp.tif")
     if np.isnan(dem.heights_m).any():
         raise InputError(f"{dem.source}: has NoData posts; the traverse planner needs a full DEM")
@@ -133,7 +140,6 @@ def _traverse(
     profile.set_xlabel("distance along the route (horizontal, m)")
     profile.set_ylabel("height (m)")
     profile.set_title("elevation profile")
-    out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100, bbox_inches="tight")
     plt.close(fig)
     click.echo(

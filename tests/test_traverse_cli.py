@@ -24,6 +24,8 @@ def test_bad_points_are_one_line_errors(tmp_path: Path) -> None:
         (["--from", "1x", "--to", "1,1"], "--from: expected X,Y in metres, got '1x'"),
         (["--from", "1,1", "--to", "9000,1"], "--to: (9000, 1) is outside the DEM"),
         (["--from", "1,1", "--to", "1,1", "--dem", str(tmp_path / "none.tif")], "no such file"),
+        (["--from", "1,1", "--to", "9,9", "--out", str(tmp_path / "r.txt")], "write a .png"),
+        (["--from", "1,1", "--to", "9,9", "--out", "/proc/no/r.png"], "--out: /proc/no/r.png"),
     ):
         result = CliRunner().invoke(main, ["traverse", *args])
         assert result.exit_code == 2

@@ -17,6 +17,15 @@ namespace ilrs::bindings {
 
 namespace py = pybind11;
 
+// "(a, b, ...)" for an array's shape, for error messages.
+inline std::string ShapeText(const py::array& array) {
+  std::string text = "(";
+  for (py::ssize_t i = 0; i < array.ndim(); ++i) {
+    text += (i ? ", " : "") + std::to_string(array.shape(i));
+  }
+  return text + (array.ndim() == 1 ? ",)" : ")");
+}
+
 template <typename T>
 using CArray = py::array_t<T, py::array::c_style | py::array::forcecast>;
 
@@ -39,7 +48,7 @@ inline GridView<float> MutableGrid(py::array& array, const char* name, int rows,
   }
   if (array.ndim() != 2 || array.shape(0) != rows || array.shape(1) != cols) {
     throw py::value_error(std::string(name) + " must have shape (" + std::to_string(rows) +
-                          ", " + std::to_string(cols) + ")");
+                          ", " + std::to_string(cols) + "), got " + ShapeText(array));
   }
   return {static_cast<float*>(array.mutable_data()), rows, cols};
 }
@@ -60,7 +69,7 @@ inline perception::CameraPose PoseFromArrays(const CArray<double>& position_m,
                           std::to_string(position_m.size()));
   }
   if (rotation.ndim() != 2 || rotation.shape(0) != 3 || rotation.shape(1) != 3) {
-    throw py::value_error("rotation must have shape (3, 3)");
+    throw py::value_error("rotation must have shape (3, 3), got " + ShapeText(rotation));
   }
   perception::CameraPose pose;
   std::copy(position_m.data(), position_m.data() + 3, pose.position_m);

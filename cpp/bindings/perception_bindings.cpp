@@ -123,7 +123,9 @@ void DefinePerception(py::module_& m) {
       .def(
           "set_prior",
           [](ElevationMap& map, const CArray<float>& heights_m, double variance_m2) {
-            map.SetPrior(ConstGrid(heights_m, "heights_m"), variance_m2);
+            const GridView<const float> heights = ConstGrid(heights_m, "heights_m");
+            py::gil_scoped_release release;
+            map.SetPrior(heights, variance_m2);
           },
           py::arg("heights_m"), py::arg("variance_m2"))
       .def(

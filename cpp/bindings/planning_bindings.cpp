@@ -64,7 +64,8 @@ std::tuple<py::array_t<std::int32_t>, double, std::int64_t, double> PathTuple(
 
 std::vector<Cell> CellsFromArray(const CArray<std::int32_t>& cells, const char* name) {
   if (cells.ndim() != 2 || cells.shape(1) != 2) {
-    throw py::value_error(std::string(name) + " must have shape (N, 2) of (row, col)");
+    throw py::value_error(std::string(name) + " must have shape (N, 2) of (row, col), got " +
+                          ShapeText(cells));
   }
   std::vector<Cell> out(static_cast<std::size_t>(cells.shape(0)));
   const std::int32_t* data = cells.data();
@@ -165,7 +166,9 @@ void DefinePlanning(py::module_& m) {
         const GridView<const float> z = ConstGrid(elevation_m, "elevation_m");
         GridView<const std::uint8_t> mask(nullptr, 0, 0);
         if (blocked.has_value()) {
-          if (blocked->ndim() != 2) throw py::value_error("blocked must be a 2D array");
+          if (blocked->ndim() != 2) {
+            throw py::value_error("blocked must be a 2D array, got shape " + ShapeText(*blocked));
+          }
           mask = GridView<const std::uint8_t>(blocked->data(),
                                               static_cast<int>(blocked->shape(0)),
                                               static_cast<int>(blocked->shape(1)));
@@ -282,9 +285,11 @@ void DefinePlanning(py::module_& m) {
       .def(py::init([](const CArray<float>& costmap, std::pair<int, int> goal,
                        const std::string& cost_model, float unknown_cost,
                        bool allow_corner_cutting) {
-             return std::make_unique<DStarLite>(
-                 ConstGrid(costmap, "costmap"), Cell{goal.first, goal.second},
-                 RulesFrom(cost_model, unknown_cost, allow_corner_cutting));
+             const GridView<const float> map = ConstGrid(costmap, "costmap");
+             const planning::GridAStarOptions rules =
+                 RulesFrom(cost_model, unknown_cost, allow_corner_cutting);
+             py::gil_scoped_release release;  // copying and checking a big map takes a while
+             return std::make_unique<DStarLite>(map, Cell{goal.first, goal.second}, rules);
            }),
            py::arg("costmap"), py::arg("goal"), py::arg("cost_model") = "geometric",
            py::arg("unknown_cost") = std::numeric_limits<float>::infinity(),
