@@ -15,8 +15,6 @@ import numpy.typing as npt
 from ilrs_auto import _core
 from ilrs_auto.geometry import Region
 
-LETHAL_COST = float("inf")
-
 FloatGrid = npt.NDArray[np.float32]
 
 

@@ -31,7 +31,6 @@ class SimRover:
     yaw_rate_dps: float
     lookahead_m: float = 1.5
     turn_in_place_deg: float = 35.0
-    stuck: bool = False  # a fault injection: the wheels do not turn
     _path: PathXY = field(default_factory=lambda: np.empty((0, 2)))
     _index: int = 0
 
@@ -48,11 +47,8 @@ class SimRover:
     def moving(self) -> bool:
         return self._index < len(self._path)
 
-    def remaining_path(self) -> PathXY:
-        return self._path[self._index :]
-
     def step(self, dt_s: float) -> None:
-        if not self.moving or self.stuck:
+        if not self.moving:
             return
         s = self.state
         # Pass every waypoint already within the look-ahead distance.

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -50,7 +49,6 @@ class ReplanCause:
     cell: Cell
     cause: str  # "rock" when a placed rock explains the hazard, else "terrain"
     rock_diameter_m: float
-    rock_edge_distance_m: float
     lethal_in_prior: bool
 
 
@@ -69,7 +67,6 @@ class MissionRecord:
     rover_cost: npt.NDArray[np.float32]
     prior_lethal: npt.NDArray[np.bool_]
     fault: Transition | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def arrived(self) -> bool:
@@ -217,6 +214,5 @@ def _explain(
         cell=cell,
         cause="rock" if by_rock else "terrain",
         rock_diameter_m=float(world.rocks.diameter_m[index]) if by_rock else math.nan,
-        rock_edge_distance_m=edge_m if by_rock else math.nan,
         lethal_in_prior=bool(prior_lethal[cell]),
     )
