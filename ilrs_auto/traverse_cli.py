@@ -56,6 +56,19 @@ def traverse(start: str, goal: str, dem: Path | None, max_slope: float, out: Pat
         sys.exit(EXIT_BAD_INPUT)
 
 
+def _check_writable(out: Path) -> None:
+    """Refuses an output path that cannot be written, before any planning, leaving nothing
+    behind."""
+    import tempfile
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", delete=True):
+            pass
+    except OSError as error:
+        raise InputError(f"--out: {out}: {error.strerror}") from None
+
+
 def _traverse(
     start: tuple[float, float],
     goal: tuple[float, float],
@@ -78,11 +91,6 @@ def _traverse(
 
     if out.suffix.lower() not in (".png", ".pdf", ".svg"):
         raise InputError(f"--out: {out}: write a .png, .pdf or .svg picture")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.touch(exist_ok=True)  # can we write there, before any work
-    except OSError as error:
-        raise InputError(f"--out: {out}: {error.strerror}") from None
     dem = read_dem(dem_path or assets_dir() / "terrain" / "shoemaker_5mpp.tif")
     if np.isnan(dem.heights_m).any():
         raise InputError(f"{dem.source}: has NoData posts; the traverse planner needs a full DEM")
@@ -92,6 +100,7 @@ def _traverse(
                 f"{name}: ({x:g}, {y:g}) is outside the DEM "
                 f"(x in [0, {dem.width_m:g}), y in [0, {dem.height_m:g}) m)"
             )
+    _check_writable(out)
     model = EnergyModel(max_slope_deg=max_slope)
     heights = np.ascontiguousarray(dem.heights_m, dtype=np.float32)
     blocked = orbital_hazards(

@@ -27,6 +27,8 @@ def test_bad_points_are_one_line_errors(tmp_path: Path) -> None:
         (["--from", "1,1", "--to", "9,9", "--out", str(tmp_path / "r.txt")], "write a .png"),
         (["--from", "1,1", "--to", "9,9", "--out", "/proc/no/r.png"], "--out: /proc/no/r.png"),
     ):
-        result = CliRunner().invoke(main, ["traverse", *args])
-        assert result.exit_code == 2
-        assert message in result.output and len(result.output.strip().splitlines()) == 1
+        with CliRunner().isolated_filesystem(temp_dir=tmp_path) as cwd:
+            result = CliRunner().invoke(main, ["traverse", *args])
+            assert result.exit_code == 2
+            assert message in result.output and len(result.output.strip().splitlines()) == 1
+            assert list(Path(cwd).iterdir()) == []  # nothing written on bad input
