@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from ilrs_auto.cli import main
@@ -19,7 +20,7 @@ def test_plans_and_draws_a_route(tmp_path: Path) -> None:
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_bad_points_are_one_line_errors(tmp_path: Path) -> None:
+def test_bad_points_are_one_line_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for args, message in (
         (["--from", "1x", "--to", "1,1"], "--from: expected X,Y in metres, got '1x'"),
         (["--from", "1,1", "--to", "9000,1"], "--to: (9000, 1) is outside the DEM"),
@@ -27,8 +28,10 @@ def test_bad_points_are_one_line_errors(tmp_path: Path) -> None:
         (["--from", "1,1", "--to", "9,9", "--out", str(tmp_path / "r.txt")], "write a .png"),
         (["--from", "1,1", "--to", "9,9", "--out", "/proc/no/r.png"], "--out: /proc/no/r.png"),
     ):
-        with CliRunner().isolated_filesystem(temp_dir=tmp_path) as cwd:
-            result = CliRunner().invoke(main, ["traverse", *args])
-            assert result.exit_code == 2
-            assert message in result.output and len(result.output.strip().splitlines()) == 1
-            assert list(Path(cwd).iterdir()) == []  # nothing written on bad input
+        cwd = tmp_path / "cwd"
+        cwd.mkdir(exist_ok=True)
+        monkeypatch.chdir(cwd)
+        result = CliRunner().invoke(main, ["traverse", *args])
+        assert result.exit_code == 2
+        assert message in result.output and len(result.output.strip().splitlines()) == 1
+        assert list(cwd.iterdir()) == []  # nothing written on bad input
