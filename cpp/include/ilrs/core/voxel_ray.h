@@ -43,6 +43,8 @@ bool WalkSegment(const VoxelGeometry& geometry, const double from_m[3], const do
   for (int axis = 0; axis < 3; ++axis) {
     o[axis] = (from_m[axis] - geometry.origin_m[axis]) / geometry.resolution_m;
     d[axis] = (to_m[axis] - from_m[axis]) / geometry.resolution_m;
+    // A move too small to invert (subnormal) is no move along that axis.
+    if (std::isinf(1.0 / d[axis])) d[axis] = 0.0;
   }
 
   // Clip the segment to the grid's box [0, size) on every axis (slab test).
