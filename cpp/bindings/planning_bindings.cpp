@@ -14,6 +14,7 @@
 #include "ilrs/planning/hybrid_a_star.h"
 #include "ilrs/planning/line_of_sight.h"
 #include "ilrs/planning/traverse_planner.h"
+#include "ilrs/planning/voxel_planner.h"
 #include "ilrs/planning/planner_errors.h"
 
 namespace ilrs::bindings {
@@ -84,11 +85,38 @@ py::array_t<std::int32_t> CellsToArray(const std::vector<Cell>& cells) {
   return out;
 }
 
+py::array_t<std::int32_t> VoxelsToArray(const std::vector<Voxel>& voxels) {
+  py::array_t<std::int32_t> out(
+      {static_cast<py::ssize_t>(voxels.size()), static_cast<py::ssize_t>(3)});
+  auto view = out.mutable_unchecked<2>();
+  for (std::size_t i = 0; i < voxels.size(); ++i) {
+    view(i, 0) = voxels[i].layer;
+    view(i, 1) = voxels[i].row;
+    view(i, 2) = voxels[i].col;
+  }
+  return out;
+}
+
+// A (layers, rows, cols) input of `geometry`'s shape, viewed without copying.
+template <typename T, typename Out = T>
+VoxelGridView<const Out> VoxelInput(const CArray<T>& array, const VoxelGeometry& geometry,
+                                    const char* name) {
+  if (array.ndim() != 3 || array.shape(0) != geometry.layers ||
+      array.shape(1) != geometry.rows || array.shape(2) != geometry.cols) {
+    throw py::value_error(std::string(name) + " must have the grid's shape (" +
+                          std::to_string(geometry.layers) + ", " + std::to_string(geometry.rows) +
+                          ", " + std::to_string(geometry.cols) + "), got " + ShapeText(array));
+  }
+  return {reinterpret_cast<const Out*>(array.data()), geometry.layers, geometry.rows,
+          geometry.cols};
+}
+
 }  // namespace
 
 void DeclarePlanning(py::module_& m) {
   // One Python exception class per failure kind, all deriving from PlanningError; each
-  // instance carries `.cell` = (row, col) of the cell concerned.
+  // instance carries `.cell` = (row, col) of the cell concerned, and a failure of the voxel
+  // planner also `.voxel` = (layer, row, col).
   static py::exception<PlanningFailure> base(m, "PlanningError", PyExc_RuntimeError);
   for (PlanningFailureKind kind : kAllFailures) {
     const char* name = planning::FailureName(kind);
@@ -99,6 +127,14 @@ void DeclarePlanning(py::module_& m) {
   py::register_exception_translator([](std::exception_ptr thrown) {
     try {
       if (thrown) std::rethrow_exception(thrown);
+    } catch (const planning::VoxelPlanningFailure& failure) {
+      py::module_ core = py::module_::import("ilrs_auto._core");
+      py::object type = core.attr(planning::FailureName(failure.kind()));
+      py::object instance = type(failure.what());
+      const Voxel& v = failure.voxel();
+      instance.attr("cell") = py::make_tuple(v.row, v.col);
+      instance.attr("voxel") = py::make_tuple(v.layer, v.row, v.col);
+      PyErr_SetObject(type.ptr(), instance.ptr());
     } catch (const PlanningFailure& failure) {
       py::module_ core = py::module_::import("ilrs_auto._core");
       py::object type = core.attr(planning::FailureName(failure.kind()));
@@ -233,6 +269,44 @@ void DefinePlanning(py::module_& m) {
       },
       py::arg("costmap"), py::arg("start"), py::arg("goal"), py::arg("options"),
       py::arg("timeout_s") = 0.0, py::arg("cancel") = std::nullopt);
+
+  // Returns (voxels (N, 3) int32 lattice path, waypoints (M, 3) int32 as (layer, row, col),
+  // lattice_length_m, length_m, expansions, elapsed_s). The arrays are read in place (bool
+  // masks, float32 clearance, each of the grid's shape); the GIL is released while planning,
+  // so they must not be written by another thread meanwhile.
+  m.def(
+      "plan_voxel_path",
+      [](const VoxelGeometry& geometry, const CArray<bool>& free_mask,
+         const CArray<bool>& occupied_mask, const CArray<float>& clearance_m,
+         std::tuple<double, double, double> start_m, std::tuple<double, double, double> goal_m,
+         double clearance_radius_m, double timeout_s, std::optional<const CancelToken*> cancel) {
+        const auto free = VoxelInput<bool, std::uint8_t>(free_mask, geometry, "free_mask");
+        const auto occupied =
+            VoxelInput<bool, std::uint8_t>(occupied_mask, geometry, "occupied_mask");
+        const auto clearance = VoxelInput<float>(clearance_m, geometry, "clearance_m");
+        planning::VoxelPlanRequest request;
+        request.start_m[0] = std::get<0>(start_m);
+        request.start_m[1] = std::get<1>(start_m);
+        request.start_m[2] = std::get<2>(start_m);
+        request.goal_m[0] = std::get<0>(goal_m);
+        request.goal_m[1] = std::get<1>(goal_m);
+        request.goal_m[2] = std::get<2>(goal_m);
+        request.clearance_radius_m = clearance_radius_m;
+        request.timeout_s = timeout_s;
+        request.cancel = cancel.value_or(nullptr);
+        planning::VoxelPath path;
+        {
+          py::gil_scoped_release release;
+          path = planning::PlanVoxelPath(geometry, free, occupied, clearance, request);
+        }
+        return std::make_tuple(VoxelsToArray(path.voxels), VoxelsToArray(path.waypoints),
+                               path.lattice_length_m, path.length_m, path.expansions,
+                               path.elapsed_s);
+      },
+      py::arg("geometry"), py::arg("free_mask"), py::arg("occupied_mask"),
+      py::arg("clearance_m"), py::arg("start_m"), py::arg("goal_m"),
+      py::arg("clearance_radius_m"), py::arg("timeout_s") = 0.0,
+      py::arg("cancel") = std::nullopt);
 
   m.def(
       "segment_cost",
