@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -14,9 +16,11 @@ namespace ilrs::planning {
 namespace {
 
 constexpr int kPollEvery = 4096;  // expansions between deadline/cancel checks
-constexpr std::uint8_t kTraversable = 1;
+// Node flags. A node of all zero bits is one the search has not touched.
+constexpr std::uint8_t kReached = 1;      // g and parent_move are set
 constexpr std::uint8_t kClosed = 2;
-constexpr std::uint8_t kNoParent = 255;
+constexpr std::uint8_t kKnown = 4;        // kTraversable has been worked out
+constexpr std::uint8_t kTraversable = 8;
 
 std::string VoxelText(const Voxel& v) {
   return "(layer " + std::to_string(v.layer) + ", row " + std::to_string(v.row) + ", col " +
@@ -84,12 +88,27 @@ double StepLength(const Voxel& a, const Voxel& b) {
   return std::sqrt(dl * dl + dr * dr + dc * dc);
 }
 
-// Per voxel of the padded grid: best cost from the start so far (voxel units), traversable and
-// closed flags, and the move (0..25) that reached it.
+// The length of the shortest 26-connected path between two voxels in open space (voxel
+// units): a metric, so the heuristic it gives is consistent, and never below the Euclidean
+// distance.
+double LatticeDistance(const Voxel& a, const Voxel& b) {
+  int d[3] = {std::abs(b.layer - a.layer), std::abs(b.row - a.row), std::abs(b.col - a.col)};
+  std::sort(d, d + 3);  // d[2] >= d[1] >= d[0]
+  constexpr double kSqrt2 = 1.4142135623730951, kSqrt3 = 1.7320508075688772;
+  return (d[2] - d[1]) + kSqrt2 * (d[1] - d[0]) + kSqrt3 * d[0];
+}
+
+// Per voxel: best cost from the start so far (voxel units), flags, and the move (0..25) that
+// reached it. The array is allocated zeroed and untouched (calloc), so only the pages of the
+// voxels the search reaches are ever committed.
 struct Node {
   float g;
   std::uint8_t flags;
   std::uint8_t parent_move;
+};
+
+struct FreeDeleter {
+  void operator()(Node* p) const { std::free(p); }
 };
 
 class Search {
@@ -102,28 +121,28 @@ class Search {
         occupied_(occupied_mask),
         clearance_(clearance),
         request_(request),
-        cols_(geometry.cols + 2),
-        layer_stride_(static_cast<std::int64_t>(geometry.rows + 2) * (geometry.cols + 2)) {}
+        cols_(geometry.cols),
+        layer_stride_(static_cast<std::int64_t>(geometry.rows) * geometry.cols) {}
 
   VoxelPath Run() {
     const auto t0 = std::chrono::steady_clock::now();
     const Voxel start = EndVoxel(request_.start_m, true);
     const Voxel goal = EndVoxel(request_.goal_m, false);
-    BuildGrid();
+    nodes_.reset(static_cast<Node*>(std::calloc(geometry_.voxel_count(), sizeof(Node))));
+    if (!nodes_) throw std::bad_alloc();
+    radius_ = static_cast<float>(request_.clearance_radius_m);
     CheckEnd(start, true);
     CheckEnd(goal, false);
     BuildMoves();
 
-    auto heuristic = [&](std::int64_t index) {
-      const Voxel v = Unpadded(index);
-      return StepLength(v, goal);
-    };
-    const std::int64_t start_index = Padded(start), goal_index = Padded(goal);
+    auto heuristic = [&](const Voxel& v) { return LatticeDistance(v, goal); };
+    const std::int64_t start_index = Index(start), goal_index = Index(goal);
     // A move raises f by at most twice its length (its cost plus the heuristic's drop).
     open_.Reset(2.0 * std::sqrt(3.0) + 1e-6);
-    const double f0 = heuristic(start_index);
+    const double f0 = heuristic(start);
     open_.StartAt(f0);
     nodes_[start_index].g = 0.0f;
+    nodes_[start_index].flags |= kReached;
     open_.Push({f0, static_cast<std::int32_t>(start_index)});
 
     const bool has_deadline = request_.timeout_s > 0.0;
@@ -143,10 +162,19 @@ class Search {
       }
       if (expansions % kPollEvery == 1) Poll(start, goal, expansions, has_deadline, deadline);
 
-      // Which of the 27 voxels around this one are traversable, one bit each.
+      // Which of the 27 voxels around this one are traversable, one bit each (outside the
+      // grid: not).
+      const Voxel here = VoxelAt(top.index);
+      const bool inner = here.layer > 0 && here.row > 0 && here.col > 0 &&
+                         here.layer + 1 < geometry_.layers && here.row + 1 < geometry_.rows &&
+                         here.col + 1 < geometry_.cols;
       std::uint32_t around = 0;
       for (int b = 0; b < 27; ++b) {
-        if (nodes_[top.index + block_offset_[b]].flags & kTraversable) around |= 1u << b;
+        if (inner ? TraversableAt(top.index + block_offset_[b])
+                  : Traversable({here.layer + block_step_[b][0], here.row + block_step_[b][1],
+                                 here.col + block_step_[b][2]})) {
+          around |= 1u << b;
+        }
       }
       const double g_here = node.g;
       for (int m = 0; m < 26; ++m) {
@@ -155,10 +183,13 @@ class Search {
         Node& other = nodes_[next];
         if (other.flags & kClosed) continue;
         const double g = g_here + move_length_[m];
-        if (g < other.g) {
+        if (!(other.flags & kReached) || g < other.g) {
           other.g = static_cast<float>(g);
+          other.flags |= kReached;
           other.parent_move = static_cast<std::uint8_t>(m);
-          open_.Push({g + heuristic(next), static_cast<std::int32_t>(next)});
+          const Voxel v{here.layer + move_step_[m][0], here.row + move_step_[m][1],
+                        here.col + move_step_[m][2]};
+          open_.Push({g + heuristic(v), static_cast<std::int32_t>(next)});
         }
       }
     }
@@ -173,7 +204,7 @@ class Search {
     VoxelPath path;
     for (std::int64_t i = goal_index; i != start_index;
          i -= move_offset_[nodes_[i].parent_move]) {
-      path.voxels.push_back(Unpadded(i));
+      path.voxels.push_back(VoxelAt(i));
     }
     path.voxels.push_back(start);
     std::reverse(path.voxels.begin(), path.voxels.end());
@@ -192,18 +223,23 @@ class Search {
   }
 
  private:
-  std::int64_t Padded(const Voxel& v) const {
-    return (v.layer + 1) * layer_stride_ + static_cast<std::int64_t>(v.row + 1) * cols_ +
-           v.col + 1;
+  std::int64_t Index(const Voxel& v) const {
+    return v.layer * layer_stride_ + static_cast<std::int64_t>(v.row) * cols_ + v.col;
   }
-  Voxel Unpadded(std::int64_t index) const {
-    return {static_cast<int>(index / layer_stride_) - 1,
-            static_cast<int>(index % layer_stride_ / cols_) - 1,
-            static_cast<int>(index % cols_) - 1};
+  Voxel VoxelAt(std::int64_t index) const {
+    return {static_cast<int>(index / layer_stride_),
+            static_cast<int>(index % layer_stride_ / cols_), static_cast<int>(index % cols_)};
   }
-  bool Traversable(const Voxel& v) const {
-    return geometry_.Contains(v) && (nodes_[Padded(v)].flags & kTraversable);
+  // Whether the voxel at `index` (inside the grid) may be entered, worked out once.
+  bool TraversableAt(std::int64_t index) {
+    Node& node = nodes_[index];
+    if (!(node.flags & kKnown)) {
+      const bool ok = free_.data()[index] != 0 && clearance_.data()[index] >= radius_;
+      node.flags |= ok ? (kKnown | kTraversable) : kKnown;
+    }
+    return node.flags & kTraversable;
   }
+  bool Traversable(const Voxel& v) { return geometry_.Contains(v) && TraversableAt(Index(v)); }
 
   Voxel EndVoxel(const double xyz_m[3], bool is_start) const {
     const char* what = is_start ? "start" : "goal";
@@ -229,8 +265,8 @@ class Search {
     return v;
   }
 
-  void CheckEnd(const Voxel& v, bool is_start) const {
-    if (nodes_[Padded(v)].flags & kTraversable) return;
+  void CheckEnd(const Voxel& v, bool is_start) {
+    if (TraversableAt(Index(v))) return;
     const std::size_t i = geometry_.Index(v);
     std::string why;
     if (occupied_.data()[i] != 0) {
@@ -264,26 +300,6 @@ class Search {
     }
   }
 
-  // The padded search grid: traversable flags from the masks and the clearance, a border of
-  // untraversable voxels so that neighbours need no bounds checks.
-  void BuildGrid() {
-    constexpr float kNever = std::numeric_limits<float>::infinity();
-    nodes_.assign(static_cast<std::size_t>(layer_stride_ * (geometry_.layers + 2)),
-                  Node{kNever, 0, kNoParent});
-    const float radius = static_cast<float>(request_.clearance_radius_m);
-    const std::uint8_t* free = free_.data();
-    const float* clearance = clearance_.data();
-    std::size_t i = 0;
-    for (int l = 0; l < geometry_.layers; ++l) {
-      for (int r = 0; r < geometry_.rows; ++r) {
-        Node* out = nodes_.data() + Padded({l, r, 0});
-        for (int c = 0; c < geometry_.cols; ++c, ++i) {
-          if (free[i] != 0 && clearance[i] >= radius) out[c].flags = kTraversable;
-        }
-      }
-    }
-  }
-
   // The 26 moves (index offsets and lengths) and, for each, the bits of the 27-voxel
   // neighbourhood its 2 x 2 (x 2) block covers.
   void BuildMoves() {
@@ -292,6 +308,9 @@ class Search {
       for (int dr = -1; dr <= 1; ++dr) {
         for (int dc = -1; dc <= 1; ++dc) {
           block_offset_[bit(dl, dr, dc)] = dl * layer_stride_ + dr * cols_ + dc;
+          block_step_[bit(dl, dr, dc)][0] = dl;
+          block_step_[bit(dl, dr, dc)][1] = dr;
+          block_step_[bit(dl, dr, dc)][2] = dc;
         }
       }
     }
@@ -301,6 +320,9 @@ class Search {
         for (int dc = -1; dc <= 1; ++dc) {
           if (dl == 0 && dr == 0 && dc == 0) continue;
           move_offset_[m] = block_offset_[bit(dl, dr, dc)];
+          move_step_[m][0] = dl;
+          move_step_[m][1] = dr;
+          move_step_[m][2] = dc;
           move_length_[m] = std::sqrt(static_cast<double>(dl * dl + dr * dr + dc * dc));
           std::uint32_t block = 0;
           for (int el : {0, dl}) {
@@ -316,7 +338,7 @@ class Search {
   }
 
   // Greedy line-of-sight shortcutting of the lattice path (see the header).
-  std::vector<Voxel> Shortcut(const std::vector<Voxel>& path) const {
+  std::vector<Voxel> Shortcut(const std::vector<Voxel>& path) {
     std::vector<Voxel> out{path.front()};
     auto clear = [&](const Voxel& a, const Voxel& b) {
       return WalkCentres(a, b, [&](const Voxel& v) { return Traversable(v); });
@@ -338,10 +360,13 @@ class Search {
   const VoxelPlanRequest& request_;
   std::int64_t cols_;
   std::int64_t layer_stride_;
-  std::vector<Node> nodes_;
+  float radius_ = 0.0f;
+  std::unique_ptr<Node[], FreeDeleter> nodes_;
   internal::BucketQueue open_;
   std::int64_t block_offset_[27] = {};
+  int block_step_[27][3] = {};
   std::int64_t move_offset_[26] = {};
+  int move_step_[26][3] = {};
   double move_length_[26] = {};
   std::uint32_t move_block_[26] = {};
 };
@@ -375,9 +400,8 @@ VoxelPath PlanVoxelPath(const VoxelGeometry& geometry,
   ILRS_THROW_IF_NOT(request.clearance_radius_m >= 0.0,
                     "clearance_radius_m must be >= 0, got " +
                         std::to_string(request.clearance_radius_m));
-  const double padded = static_cast<double>(geometry.layers + 2) * (geometry.rows + 2) *
-                        (geometry.cols + 2);
-  ILRS_THROW_IF_NOT(padded < static_cast<double>(std::numeric_limits<std::int32_t>::max()),
+  ILRS_THROW_IF_NOT(geometry.voxel_count() <
+                        static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()),
                     "voxel grid too large to plan on: " + std::to_string(geometry.voxel_count()) +
                         " voxels");
   Search search(geometry, free_mask, occupied_mask, clearance_m, request);

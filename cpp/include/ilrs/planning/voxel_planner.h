@@ -15,8 +15,10 @@
 // Moves. From a voxel to any of its 26 neighbours, costing the step length in metres
 // (1, sqrt 2 or sqrt 3 voxels x resolution_m). A move is allowed only if every voxel of the
 // 2 x 2 (x 2) block it spans is traversable: a diagonal never cuts an edge or corner of a voxel
-// that is not. The heuristic, Euclidean distance between voxel centres, is consistent, so the
-// lattice path is optimal.
+// that is not. The heuristic is the open-space 26-connected distance to the goal (sorting the
+// axis offsets a >= b >= c: (a - b) + sqrt(2) (b - c) + sqrt(3) c voxels): a metric, hence
+// consistent, and never below the Euclidean distance, so the lattice path is optimal and far
+// fewer voxels are expanded than with the Euclidean heuristic.
 //
 // Segments. SegmentVoxels lists every voxel the segment between two voxel centres touches:
 // the voxels it passes through, and where it passes exactly through an edge or a corner, every
@@ -28,9 +30,11 @@
 // stopping at the first blocked one), and repeats from there. The result is a subset of the
 // lattice path's voxels, start and goal kept, never longer than the lattice path.
 //
-// Complexity: O(N log B) in the voxels expanded N (a monotone bucket queue: see grid_a_star.h)
-// plus O(V) to build the search grid; memory 8 bytes per voxel of the grid padded by one voxel
-// on every side. Deadline and cancel token are polled every 4096 expansions.
+// Complexity: O(N log B) in the voxels expanded N (a monotone bucket queue: see grid_a_star.h),
+// independent of the grid's size: traversability is worked out only for the voxels the search
+// looks at. Memory: 8 bytes per voxel of address space, allocated zeroed and untouched, so only
+// the pages holding voxels the search reaches are committed. Deadline and cancel token are
+// polled every 4096 expansions.
 #pragma once
 
 #include <cstdint>
@@ -76,7 +80,7 @@ struct VoxelPath {
 // Plans from the voxel holding request.start_m to the one holding request.goal_m. Throws
 // VoxelPlanningFailure for every way planning can fail, std::invalid_argument for an invalid
 // geometry, views whose shape differs from the geometry's, a negative or NaN radius, a
-// non-finite start or goal, or a grid too large to index (more than 2^31 padded voxels).
+// non-finite start or goal, or a grid of 2^31 - 1 voxels or more.
 // Start equal to goal gives a one-voxel path of length 0.
 VoxelPath PlanVoxelPath(const VoxelGeometry& geometry, VoxelGridView<const std::uint8_t> free_mask,
                         VoxelGridView<const std::uint8_t> occupied_mask,
