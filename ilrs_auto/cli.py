@@ -176,5 +176,9 @@ from ilrs_auto.sequence_cli import sequence, validate  # noqa: E402
 main.add_command(validate)
 main.add_command(sequence)
 
+from ilrs_auto.campaign_cli import campaign  # noqa: E402
+
+main.add_command(campaign)
+
 if __name__ == "__main__":
     entry()

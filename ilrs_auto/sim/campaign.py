@@ -1,0 +1,459 @@
+"""Campaigns: one scenario flown many times, varying the seed and chosen parameters, in parallel.
+
+Run ``i`` of a campaign flies the scenario with ``seed = base_seed + i`` (so the world's rocks,
+the camera noise and every other random choice change from run to run). Each varied parameter
+(``section.key=LO:HI`` on the command line, e.g. ``rocks.cumulative_fractional_area=0.02:0.08``)
+is drawn uniformly from ``[LO, HI]`` by ``numpy.random.default_rng([base_seed, i])``, in the
+order the parameters were given, so a run's inputs depend only on the campaign and its index,
+never on which worker ran it or when.
+
+Each run comes back as a small :class:`RunRow` (no maps, no paths), whatever executor ran it:
+``local`` (worker processes on this machine, no set-up) or ``dask`` (a Dask distributed
+scheduler at a given address). A run that raises is a row carrying its error, not the end of
+the campaign.
+
+The energy estimate of a run is the drive model of :class:`ilrs_auto.planning.traverse.
+EnergyModel` on level ground: rolling resistance ``mass x g x c_rr`` times the distance driven,
+plus the avionics' idle power for the whole mission time.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import math
+import multiprocessing
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from ilrs_auto import __version__
+from ilrs_auto.errors import InputError
+from ilrs_auto.planning.traverse import JOULES_PER_WH, EnergyModel
+from ilrs_auto.sim.scenario import Scenario
+
+CAMPAIGN_NAME = "campaign.json"
+CSV_NAME = "runs.csv"
+PLOT_NAME = "summary.png"
+
+DRIVE_MODEL = EnergyModel()
+
+
+@dataclass(frozen=True)
+class VariedParameter:
+    """A scenario number drawn uniformly from ``[low, high]`` for every run."""
+
+    section: str
+    key: str
+    low: float
+    high: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}.{self.key}"
+
+
+def parse_varied(text: str) -> VariedParameter:
+    """``section.key=LO:HI`` -> a :class:`VariedParameter`, checked against the scenario's own
+    ranges for that key. Raises :class:`InputError` naming the text and the problem."""
+    name, sep, span = text.partition("=")
+    low_text, colon, high_text = span.partition(":")
+    section, dot, key = name.strip().partition(".")
+    if not (sep and colon and dot):
+        raise InputError(f"--vary {text!r}: expected SECTION.KEY=LO:HI")
+    sections = {f.name: f for f in dataclasses.fields(Scenario)}
+    config_type = _config_type(section)
+    if section not in sections or config_type is None:
+        raise InputError(f"--vary {text!r}: no scenario section {section!r}")
+    fields = {f.name: f for f in dataclasses.fields(config_type)}
+    if key not in fields:
+        raise InputError(f"--vary {text!r}: {section} has no key {key!r}")
+    spec = fields[key]
+    if spec.type not in ("float", float):
+        raise InputError(f"--vary {text!r}: {section}.{key} is not a real number")
+    try:
+        low, high = float(low_text), float(high_text)
+    except ValueError:
+        raise InputError(f"--vary {text!r}: LO and HI must be numbers") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+        raise InputError(f"--vary {text!r}: need finite LO <= HI")
+    lo, hi, lo_open = spec.metadata["lo"], spec.metadata["hi"], spec.metadata["lo_open"]
+    if (lo is not None and (low < lo or (lo_open and low == lo))) or (hi is not None and high > hi):
+        bracket = "(" if lo_open else "["
+        raise InputError(f"--vary {text!r}: {section}.{key} must lie in {bracket}{lo}, {hi}]")
+    return VariedParameter(section, key, low, high)
+
+
+def _config_type(section: str) -> type | None:
+    default = getattr(Scenario(), section, None)
+    if default is None or not dataclasses.is_dataclass(default):
+        return None
+    return type(default)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything a worker needs for one run (the scenario already varied)."""
+
+    index: int
+    seed: int
+    params: dict[str, float]
+    scenario: Scenario
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One run's result: the table row."""
+
+    index: int
+    seed: int
+    params: dict[str, float]
+    final_state: str  # "arrived", "safe", "fault", or "error" when the run raised
+    arrived: bool
+    distance_m: float
+    mission_time_s: float
+    replans: int
+    fault: str  # the fault event met, "" if none
+    energy_wh: float
+    error: str = ""  # "ExceptionType: message" when the run raised
+
+
+@dataclass(frozen=True)
+class Campaign:
+    scenario: Scenario
+    runs: int
+    base_seed: int
+    varied: tuple[VariedParameter, ...] = ()
+
+    def specs(self) -> list[RunSpec]:
+        """The runs, in index order; the same campaign gives the same specs."""
+        specs = []
+        for i in range(self.runs):
+            rng = np.random.default_rng([self.base_seed, i])
+            scenario = dataclasses.replace(self.scenario, seed=self.base_seed + i)
+            params: dict[str, float] = {}
+            for p in self.varied:
+                value = round(float(rng.uniform(p.low, p.high)), 6)
+                params[p.name] = value
+                section = getattr(scenario, p.section)
+                scenario = dataclasses.replace(
+                    scenario, **{p.section: dataclasses.replace(section, **{p.key: value})}
+                )
+            specs.append(RunSpec(i, self.base_seed + i, params, scenario))
+        return specs
+
+
+def run_one(spec: RunSpec) -> RunRow:
+    """Flies one run; a run that raises becomes a row with its error."""
+    from ilrs_auto.sim.runner import run_mission  # imported in the worker
+
+    try:
+        record = run_mission(spec.scenario)
+    except Exception as error:
+        return _error_row(spec, error)
+    energy_j = (
+        DRIVE_MODEL.mass_kg
+        * DRIVE_MODEL.gravity_mps2
+        * DRIVE_MODEL.rolling_resistance
+        * record.distance_m
+        + DRIVE_MODEL.idle_power_w * record.mission_time_s
+    )
+    return RunRow(
+        index=spec.index,
+        seed=spec.seed,
+        params=spec.params,
+        final_state=record.final_state,
+        arrived=record.arrived,
+        distance_m=round(record.distance_m, 3),
+        mission_time_s=round(record.mission_time_s, 3),
+        replans=len(record.replan_causes),
+        fault="" if record.fault is None else record.fault.event,
+        energy_wh=round(energy_j / JOULES_PER_WH, 3),
+    )
+
+
+def _error_row(spec: RunSpec, error: BaseException) -> RunRow:
+    message = " ".join(str(error).split())
+    return RunRow(
+        index=spec.index,
+        seed=spec.seed,
+        params=spec.params,
+        final_state="error",
+        arrived=False,
+        distance_m=math.nan,
+        mission_time_s=math.nan,
+        replans=0,
+        fault="",
+        energy_wh=math.nan,
+        error=f"{type(error).__name__}: {message}",
+    )
+
+
+class Executor(Protocol):
+    """Runs specs somewhere and yields their rows as they finish (any order)."""
+
+    @property
+    def description(self) -> str: ...
+
+    def run(self, specs: Sequence[RunSpec]) -> Iterator[RunRow]: ...
+
+
+@dataclass
+class LocalExecutor:
+    """Worker processes on this machine (``spawn``ed, so safe beside threads)."""
+
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+
+    @property
+    def description(self) -> str:
+        return f"local, {self.workers} worker processes"
+
+    def run(self, specs: Sequence[RunSpec]) -> Iterator[RunRow]:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
+            futures = {pool.submit(run_one, spec): spec for spec in specs}
+            for future in as_completed(futures):
+                try:
+                    yield future.result()
+                except Exception as error:  # a worker died, or the row would not pickle
+                    yield _error_row(futures[future], error)
+
+
+@dataclass
+class DaskExecutor:
+    """A Dask distributed scheduler at ``address`` (e.g. ``tcp://127.0.0.1:8786``)."""
+
+    address: str
+    connect_timeout_s: float = 10.0
+
+    @property
+    def description(self) -> str:
+        return f"dask scheduler {self.address}"
+
+    def run(self, specs: Sequence[RunSpec]) -> Iterator[RunRow]:
+        try:
+            from distributed import Client
+            from distributed import as_completed as dask_completed
+        except ImportError:
+            raise InputError("--scheduler: needs the 'distributed' package") from None
+        try:
+            client = Client(self.address, timeout=f"{self.connect_timeout_s}s")  # type: ignore[no-untyped-call]
+        except (OSError, TimeoutError) as error:
+            message = " ".join(str(error).split())
+            raise InputError(f"--scheduler {self.address}: cannot connect: {message}") from None
+        try:
+            futures = client.map(run_one, list(specs), pure=False)
+            by_key = {f.key: spec for f, spec in zip(futures, specs, strict=True)}
+            for future in dask_completed(futures):  # type: ignore[no-untyped-call]
+                try:
+                    yield future.result()
+                except Exception as error:
+                    yield _error_row(by_key[future.key], error)
+        finally:
+            client.close()  # type: ignore[no-untyped-call]
+
+
+EXECUTORS: dict[str, Callable[..., Executor]] = {"local": LocalExecutor, "dask": DaskExecutor}
+
+
+@dataclass(frozen=True)
+class CampaignResult:
+    campaign: Campaign
+    rows: list[RunRow]  # in run order
+    executor: str
+    wall_s: float
+
+    @property
+    def runs_per_minute(self) -> float:
+        return 60.0 * len(self.rows) / self.wall_s if self.wall_s > 0 else math.inf
+
+
+def run_campaign(
+    campaign: Campaign,
+    executor: Executor,
+    on_row: Callable[[RunRow], None] | None = None,
+    specs: Sequence[RunSpec] | None = None,
+) -> CampaignResult:
+    """Runs every spec (by default the campaign's own) and gathers the rows in run order."""
+    specs = campaign.specs() if specs is None else specs
+    start = time.perf_counter()
+    rows = []
+    for row in executor.run(specs):
+        rows.append(row)
+        if on_row is not None:
+            on_row(row)
+    wall_s = time.perf_counter() - start
+    rows.sort(key=lambda r: r.index)
+    return CampaignResult(campaign, rows, executor.description, wall_s)
+
+
+def summary(result: CampaignResult) -> dict[str, Any]:
+    """Counts and statistics over the rows (errors count as failures)."""
+    rows = result.rows
+    done = [r for r in rows if r.final_state != "error"]
+    states: dict[str, int] = {}
+    for r in rows:
+        states[r.final_state] = states.get(r.final_state, 0) + 1
+
+    def stats(values: list[float]) -> dict[str, float] | None:
+        if not values:
+            return None
+        a = np.asarray(values)
+        return {
+            "mean": round(float(a.mean()), 3),
+            "min": round(float(a.min()), 3),
+            "max": round(float(a.max()), 3),
+        }
+
+    return {
+        "runs": len(rows),
+        "arrived": sum(r.arrived for r in rows),
+        "success_rate": round(sum(r.arrived for r in rows) / len(rows), 4) if rows else None,
+        "final_states": dict(sorted(states.items())),
+        "errors": len(rows) - len(done),
+        "distance_m": stats([r.distance_m for r in done]),
+        "mission_time_s": stats([r.mission_time_s for r in done]),
+        "energy_wh": stats([r.energy_wh for r in done]),
+        "replans": stats([float(r.replans) for r in done]),
+    }
+
+
+def row_dict(row: RunRow) -> dict[str, Any]:
+    """A row for JSON: NaN (a run that raised) becomes null."""
+    out = dataclasses.asdict(row)
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in out.items()}
+
+
+def to_json(result: CampaignResult) -> dict[str, Any]:
+    c = result.campaign
+    return {
+        "ilrs_auto_version": __version__,
+        "scenario": c.scenario.name,
+        "scenario_file": c.scenario.source,
+        "runs": c.runs,
+        "base_seed": c.base_seed,
+        "seed_rule": "seed = base_seed + run index",
+        "varied": [dataclasses.asdict(p) for p in c.varied],
+        "executor": result.executor,
+        "wall_s": round(result.wall_s, 3),
+        "runs_per_minute": round(result.runs_per_minute, 3),
+        "summary": summary(result),
+        "rows": [row_dict(r) for r in result.rows],
+    }
+
+
+def to_csv(result: CampaignResult) -> str:
+    names = [p.name for p in result.campaign.varied]
+    header = ["index", "seed", *names, "final_state", "arrived", "distance_m"]
+    header += ["mission_time_s", "replans", "fault", "energy_wh", "error"]
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    for r in result.rows:
+        varied = [r.params.get(n, "") for n in names]
+        measured = [_cell(r.distance_m), _cell(r.mission_time_s), r.replans, r.fault]
+        writer.writerow(
+            [
+                r.index,
+                r.seed,
+                *varied,
+                r.final_state,
+                r.arrived,
+                *measured,
+                _cell(r.energy_wh),
+                r.error,
+            ]
+        )
+    return text.getvalue()
+
+
+def _cell(value: float) -> str:
+    return "" if math.isnan(value) else repr(value)
+
+
+def check_campaign_target(out_dir: str | os.PathLike[str]) -> Path:
+    """The output folder, checked before any run: absent or an earlier campaign's, in a parent
+    we can write in. Raises :class:`InputError` naming the path."""
+    target = Path(out_dir)
+    if target.exists() and not (target.is_dir() and (target / CAMPAIGN_NAME).is_file()):
+        raise InputError(f"--out {target}: exists and is not a campaign folder; choose another")
+    probe = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.probe"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as error:
+        raise InputError(
+            f"--out {target}: cannot write in {target.parent}: {error.strerror}"
+        ) from None
+    return target
+
+
+def write_campaign(result: CampaignResult, out_dir: str | os.PathLike[str]) -> Path:
+    """Writes ``campaign.json``, ``runs.csv`` and ``summary.png`` into ``out_dir``; an earlier
+    campaign there is replaced only once the new folder is complete."""
+    target = check_campaign_target(out_dir)
+    tag = uuid.uuid4().hex[:12]
+    staging = target.parent / f".{target.name}.{tag}.new"
+    staging.mkdir()
+    try:
+        document = json.dumps(to_json(result), indent=2) + "\n"
+        (staging / CAMPAIGN_NAME).write_text(document, encoding="utf-8")
+        (staging / CSV_NAME).write_text(to_csv(result), encoding="utf-8")
+        draw_summary(result, staging / PLOT_NAME)
+        if target.exists():
+            old = target.parent / f".{target.name}.{tag}.old"
+            target.rename(old)
+            staging.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def draw_summary(result: CampaignResult, path: Path) -> None:
+    """Outcomes (with the success rate), and histograms of distance driven and mission time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stats = summary(result)
+    done = [r for r in result.rows if r.final_state != "error"]
+    fig, (outcome, dist, dur) = plt.subplots(1, 3, figsize=(13, 4), layout="constrained")
+    states = stats["final_states"]
+    colours = {"arrived": "#26a69a", "safe": "#8e24aa", "fault": "#e53935", "error": "#616161"}
+    outcome.bar(
+        list(states), list(states.values()), color=[colours.get(s, "#42a5f5") for s in states]
+    )
+    rate = stats["success_rate"]
+    outcome.set_title(f"outcomes: {0 if rate is None else 100 * rate:.0f}% arrived")
+    outcome.set_ylabel("runs")
+    for ax, values, label in (
+        (dist, [r.distance_m for r in done], "distance driven (m)"),
+        (dur, [r.mission_time_s / 60 for r in done], "mission time (min)"),
+    ):
+        if values:
+            ax.hist(values, bins=min(20, max(5, len(values) // 5)), color="#42a5f5", ec="white")
+        ax.set_xlabel(label)
+        ax.set_ylabel("runs")
+    c = result.campaign
+    fig.suptitle(
+        f"{c.scenario.name}: {len(result.rows)} runs, seeds {c.base_seed}.."
+        f"{c.base_seed + c.runs - 1} ({result.executor}, {result.wall_s:.0f} s)"
+    )
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
