@@ -4,27 +4,241 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
+
+// The inner loops are written to be auto-vectorized. On x86-64 with GCC they are also
+// compiled for AVX2 and picked at load time; without FMA contraction both versions do the same
+// IEEE operations per cell in the same order, so the results are bit-identical.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define ILRS_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define ILRS_VECTOR_CLONES
+#endif
 
 namespace ilrs::perception {
 namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr double kRadToDeg = 57.29577951308232;
 
 int RadiusCells(double radius_m, double resolution_m) {
   return std::max(1, static_cast<int>(std::lround(radius_m / resolution_m)));
 }
 
-// Determinant of m, or of m with column `replace` swapped for v (replace < 0: none).
-double Det3(const double m[3][3], const double v[3], int replace) {
-  double a[3][3];
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) a[i][j] = (j == replace) ? v[i] : m[i][j];
+// Inner loops over a run of `count` columns, as functions so the restrict promises hold.
+
+// One input row with unknown heights replaced: by 0 beside a 0/1 known mask, by +inf (for
+// minima) and by -inf (for maxima), so the loops below need no branches.
+struct LoadedRow {
+  float* known;
+  float* height_or_0;
+  float* height_or_max;
+  float* height_or_min;
+};
+
+ILRS_VECTOR_CLONES
+void LoadRow(int count, const float* __restrict row, float* __restrict known,
+             float* __restrict h0, float* __restrict hmax, float* __restrict hmin) {
+  for (int i = 0; i < count; ++i) {
+    const float h = row[i];
+    const bool is_known = h == h;  // false for NaN
+    known[i] = is_known ? 1.0f : 0.0f;
+    h0[i] = is_known ? h : 0.0f;
+    hmax[i] = is_known ? h : kInf;
+    hmin[i] = is_known ? h : -kInf;
   }
-  return a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) -
-         a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
-         a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
 }
+
+// Adds one row's known cells (mask k, heights z with 0 where unknown) at offset y to the
+// column moments.
+ILRS_VECTOR_CLONES
+void AddRowToColumns(int count, double y, const float* __restrict k, const float* __restrict z,
+                     double* __restrict n, double* __restrict sy, double* __restrict syy,
+                     double* __restrict sz, double* __restrict syz) {
+  for (int i = 0; i < count; ++i) {
+    const double ki = k[i], zi = z[i];
+    n[i] += ki;
+    sy[i] += ki * y;
+    syy[i] += ki * y * y;
+    sz[i] += zi;
+    syz[i] += zi * y;
+  }
+}
+
+// out0 += v, out1 += x * v, out2 += x * x * v.
+ILRS_VECTOR_CLONES
+void AddWeighted3(int count, double x, const double* __restrict v, double* __restrict out0,
+                  double* __restrict out1, double* __restrict out2) {
+  for (int i = 0; i < count; ++i) {
+    out0[i] += v[i];
+    out1[i] += x * v[i];
+    out2[i] += x * x * v[i];
+  }
+}
+
+// out0 += v, out1 += x * v, out2 += w.
+ILRS_VECTOR_CLONES
+void AddWeighted2(int count, double x, const double* __restrict v, const double* __restrict w,
+                  double* __restrict out0, double* __restrict out1, double* __restrict out2) {
+  for (int i = 0; i < count; ++i) {
+    out0[i] += v[i];
+    out1[i] += x * v[i];
+    out2[i] += w[i];
+  }
+}
+
+// Window moments of each output cell (x, y in cells from the cell; z absolute heights).
+struct Moments {
+  const double* n;
+  const double* sx;
+  const double* sy;
+  const double* sz;
+  const double* sxx;
+  const double* syy;
+  const double* sxy;
+  const double* sxz;
+  const double* syz;
+};
+
+// Plane of each output cell: height h0 plus offset d, rising ax per cell along x and by along
+// y; h0 is NaN where the cell is not assessed.
+struct PlaneRow {
+  float* h0;
+  float* ax;
+  float* by;
+  float* d;
+  float* tan_slope;
+};
+
+// Solves each cell's least-squares plane from its moments. The window of each cell has
+// `window_rows` x `window_cols` in-map cells; `centre` holds the cells' own heights.
+ILRS_VECTOR_CLONES
+void SolvePlanes(int count, double res, double min_known_fraction, double window_rows,
+                 const double* __restrict window_cols, const float* __restrict centre,
+                 const Moments& m, const PlaneRow& out) {
+  float* __restrict h0_out = out.h0;
+  float* __restrict ax_out = out.ax;
+  float* __restrict by_out = out.by;
+  float* __restrict d_out = out.d;
+  float* __restrict tan_out = out.tan_slope;
+  for (int i = 0; i < count; ++i) {
+    const double n = m.n[i];
+    const double h0 = centre[i];
+    const bool assessed = (h0 == h0) && n >= min_known_fraction * (window_rows * window_cols[i]) && n >= 3;
+    const double sx = res * m.sx[i], sy = res * m.sy[i];
+    const double sxx = res * res * m.sxx[i], syy = res * res * m.syy[i];
+    const double sxy = res * res * m.sxy[i];
+    const double sz = m.sz[i] - h0 * n;
+    const double sxz = res * (m.sxz[i] - h0 * m.sx[i]);
+    const double syz = res * (m.syz[i] - h0 * m.sy[i]);
+    // Normal equations of the plane z = a*x + b*y + d, solved by Cramer's rule through the
+    // cofactors of the symmetric matrix {{sxx, sxy, sx}, {sxy, syy, sy}, {sx, sy, n}}.
+    const double c00 = syy * n - sy * sy, c01 = sx * sy - sxy * n, c02 = sxy * sy - syy * sx;
+    const double c11 = sxx * n - sx * sx, c12 = sxy * sx - sxx * sy;
+    const double c22 = sxx * syy - sxy * sxy;
+    const double det = sxx * c00 + sxy * c01 + sx * c02;
+    // Degenerate (collinear) windows have det ~ 0 relative to its scale sxx * syy * n: they
+    // get the horizontal plane through the mean.
+    const bool solvable = std::abs(det) > 1e-9 * sxx * syy * n;
+    const double inv_det = 1.0 / (solvable ? det : 1.0);
+    const double safe_n = n > 0 ? n : 1.0;
+    const double a = solvable ? (c00 * sxz + c01 * syz + c02 * sz) * inv_det : 0.0;
+    const double b = solvable ? (c01 * sxz + c11 * syz + c12 * sz) * inv_det : 0.0;
+    const double d = solvable ? (c02 * sxz + c12 * syz + c22 * sz) * inv_det : sz / safe_n;
+    h0_out[i] = assessed ? static_cast<float>(h0) : kNaN;
+    ax_out[i] = assessed ? static_cast<float>(a * res) : 0.0f;
+    by_out[i] = assessed ? static_cast<float>(b * res) : 0.0f;
+    d_out[i] = assessed ? static_cast<float>(d) : 0.0f;
+    tan_out[i] = static_cast<float>(std::sqrt(a * a + b * b));
+  }
+}
+
+// Adds the squared residual of the heights z (known mask k) at offset (fx, fy) from each cell.
+ILRS_VECTOR_CLONES
+void AddSquaredResiduals(int count, float fx, float fy, const PlaneRow& p,
+                         const float* __restrict k, const float* __restrict z,
+                         float* __restrict sum_sq) {
+  const float* __restrict h0 = p.h0;
+  const float* __restrict ax = p.ax;
+  const float* __restrict by = p.by;
+  const float* __restrict d = p.d;
+  for (int i = 0; i < count; ++i) {
+    const float e = (z[i] - h0[i]) - (ax[i] * fx + by[i] * fy + d[i]);
+    sum_sq[i] += k[i] * (e * e);
+  }
+}
+
+// Lowers lo and raises hi by the residuals at offset (fx, fy); z_or_max and z_or_min are the
+// heights with unknowns as +inf and -inf, so unknowns never win.
+ILRS_VECTOR_CLONES
+void UpdateResidualRange(int count, float fx, float fy, const PlaneRow& p,
+                         const float* __restrict z_or_max, const float* __restrict z_or_min,
+                         float* __restrict lo, float* __restrict hi) {
+  const float* __restrict h0 = p.h0;
+  const float* __restrict ax = p.ax;
+  const float* __restrict by = p.by;
+  const float* __restrict d = p.d;
+  for (int i = 0; i < count; ++i) {
+    const float plane = ax[i] * fx + by[i] * fy + d[i];
+    const float e_lo = (z_or_max[i] - h0[i]) - plane;
+    const float e_hi = (z_or_min[i] - h0[i]) - plane;
+    lo[i] = e_lo < lo[i] ? e_lo : lo[i];
+    hi[i] = e_hi > hi[i] ? e_hi : hi[i];
+  }
+}
+
+// Scratch of one call, grown to the largest (window, width) seen on this thread and never
+// shrunk, so later calls allocate nothing.
+class HazardScratch {
+ public:
+  // Sizes the buffers for `cols` columns and `ring_rows` loaded rows, and forgets loaded rows.
+  void Prepare(int cols, int ring_rows) {
+    const std::size_t c = static_cast<std::size_t>(cols);
+    for (std::vector<double>* v : {&col_n, &col_y, &col_yy, &col_z, &col_yz, &n, &sx, &sy, &sz,
+                                   &sxx, &syy, &sxy, &sxz, &syz, &window_cols}) {
+      if (v->size() < c) v->resize(c);
+    }
+    for (std::vector<float>* v : {&h0, &ax, &by, &d, &tan_slope, &sum_sq, &lo, &hi}) {
+      if (v->size() < c) v->resize(c);
+    }
+    const std::size_t ring = c * static_cast<std::size_t>(ring_rows);
+    if (ring_.size() < 4 * ring) ring_.resize(4 * ring);
+    if (ring_row_.size() < static_cast<std::size_t>(ring_rows)) ring_row_.resize(ring_rows);
+    std::fill(ring_row_.begin(), ring_row_.begin() + ring_rows, -1);
+    cols_ = cols;
+    ring_rows_ = ring_rows;
+  }
+
+  // Row `row` of `elevation` with its unknowns replaced, over columns [begin, end); loaded at
+  // most once while it stays among the last `ring_rows` rows asked for.
+  LoadedRow Row(GridView<const float> elevation, int row, int begin, int end) {
+    const int slot = row % ring_rows_;
+    const std::size_t stride = static_cast<std::size_t>(cols_) * ring_rows_;
+    float* base = ring_.data() + static_cast<std::size_t>(slot) * cols_;
+    const LoadedRow loaded{base, base + stride, base + 2 * stride, base + 3 * stride};
+    if (ring_row_[slot] != row) {
+      LoadRow(end - begin, &elevation(row, begin), loaded.known + begin,
+              loaded.height_or_0 + begin, loaded.height_or_max + begin,
+              loaded.height_or_min + begin);
+      ring_row_[slot] = row;
+    }
+    return loaded;
+  }
+
+  // Column moments of the plane window's rows (y in cells from the output row).
+  std::vector<double> col_n, col_y, col_yy, col_z, col_yz;
+  // Window moments per output cell, and the in-map columns of its window.
+  std::vector<double> n, sx, sy, sz, sxx, syy, sxy, sxz, syz, window_cols;
+  // Plane per output cell, and the residual sums and extremes.
+  std::vector<float> h0, ax, by, d, tan_slope, sum_sq, lo, hi;
+
+ private:
+  int cols_ = 0;
+  int ring_rows_ = 1;
+  std::vector<float> ring_;    // 4 planes of ring_rows_ x cols_ (known, or_0, or_max, or_min)
+  std::vector<int> ring_row_;  // grid row held by each ring slot, -1 for none
+};
 
 }  // namespace
 
@@ -63,74 +277,96 @@ void ComputeHazardLayers(GridView<const float> elevation_m, const HazardParams& 
                           std::to_string(rows) + ", " + std::to_string(cols) + ")");
   }
   const Region area = region.Dilated(0, rows, cols);
+  if (area.empty()) return;
   const int pr = params.plane_radius_cells();
   const int sr = params.step_radius_cells();
+  const int reach = std::max(pr, sr);
   const double res = params.resolution_m;
+  const int ca = area.col_begin, cb = area.col_end;  // output columns
+  // Columns read by the windows of the output columns.
+  const int wa = std::max(0, ca - reach), wb = std::min(cols, cb + reach);
+
+  thread_local HazardScratch scratch;
+  HazardScratch& s = scratch;
+  s.Prepare(cols, 2 * reach + 1);
+  for (int c = ca; c < cb; ++c) {
+    s.window_cols[c] = std::min(cols - 1, c + pr) - std::max(0, c - pr) + 1;
+  }
+  const Moments moments{s.n.data() + ca,   s.sx.data() + ca,  s.sy.data() + ca,
+                        s.sz.data() + ca,  s.sxx.data() + ca, s.syy.data() + ca,
+                        s.sxy.data() + ca, s.sxz.data() + ca, s.syz.data() + ca};
 
   for (int r = area.row_begin; r < area.row_end; ++r) {
-    for (int c = area.col_begin; c < area.col_end; ++c) {
-      const float centre = elevation_m(r, c);
-      if (std::isnan(centre)) {
+    const int r0 = std::max(0, r - pr), r1 = std::min(rows - 1, r + pr);
+
+    // Column moments over the plane window's rows, every read column.
+    for (std::vector<double>* v : {&s.col_n, &s.col_y, &s.col_yy, &s.col_z, &s.col_yz}) {
+      std::fill(v->begin() + wa, v->begin() + wb, 0.0);
+    }
+    for (int rr = r0; rr <= r1; ++rr) {
+      const LoadedRow row = s.Row(elevation_m, rr, wa, wb);
+      AddRowToColumns(wb - wa, rr - r, row.known + wa, row.height_or_0 + wa, s.col_n.data() + wa,
+                      s.col_y.data() + wa, s.col_yy.data() + wa, s.col_z.data() + wa,
+                      s.col_yz.data() + wa);
+    }
+
+    // Window moments: the column moments of the window's columns, weighted by x.
+    for (std::vector<double>* v :
+         {&s.n, &s.sx, &s.sy, &s.sz, &s.sxx, &s.syy, &s.sxy, &s.sxz, &s.syz}) {
+      std::fill(v->begin() + ca, v->begin() + cb, 0.0);
+    }
+    for (int dx = -pr; dx <= pr; ++dx) {
+      const int c_lo = std::max(ca, -dx), c_hi = std::min(cb, cols - dx);
+      const int count = c_hi - c_lo, in = c_lo + dx;
+      AddWeighted3(count, dx, s.col_n.data() + in, s.n.data() + c_lo, s.sx.data() + c_lo,
+                   s.sxx.data() + c_lo);
+      AddWeighted2(count, dx, s.col_y.data() + in, s.col_yy.data() + in, s.sy.data() + c_lo,
+                   s.sxy.data() + c_lo, s.syy.data() + c_lo);
+      AddWeighted2(count, dx, s.col_z.data() + in, s.col_yz.data() + in, s.sz.data() + c_lo,
+                   s.sxz.data() + c_lo, s.syz.data() + c_lo);
+    }
+
+    // Plane of each cell (heights relative to the cell), and its slope.
+    const PlaneRow planes{s.h0.data(), s.ax.data(), s.by.data(), s.d.data(), s.tan_slope.data()};
+    const PlaneRow out_planes{planes.h0 + ca, planes.ax + ca, planes.by + ca, planes.d + ca,
+                              planes.tan_slope + ca};
+    SolvePlanes(cb - ca, res, params.min_known_fraction, r1 - r0 + 1, s.window_cols.data() + ca,
+                &elevation_m(r, ca), moments, out_planes);
+
+    // Residuals to each cell's plane over its windows: squared sum over the plane window
+    // (roughness), extremes over the step window (step).
+    std::fill(s.sum_sq.begin() + ca, s.sum_sq.begin() + cb, 0.0f);
+    std::fill(s.lo.begin() + ca, s.lo.begin() + cb, kInf);
+    std::fill(s.hi.begin() + ca, s.hi.begin() + cb, -kInf);
+    for (int dy = -reach; dy <= reach; ++dy) {
+      const int rr = r + dy;
+      if (rr < 0 || rr >= rows) continue;
+      const LoadedRow row = s.Row(elevation_m, rr, wa, wb);
+      for (int dx = -reach; dx <= reach; ++dx) {
+        const int c_lo = std::max(ca, -dx), c_hi = std::min(cb, cols - dx);
+        const int count = c_hi - c_lo, in = c_lo + dx;
+        const PlaneRow plane{planes.h0 + c_lo, planes.ax + c_lo, planes.by + c_lo,
+                             planes.d + c_lo, nullptr};
+        if (std::abs(dy) <= pr && std::abs(dx) <= pr) {
+          AddSquaredResiduals(count, static_cast<float>(dx), static_cast<float>(dy), plane,
+                              row.known + in, row.height_or_0 + in, s.sum_sq.data() + c_lo);
+        }
+        if (std::abs(dy) <= sr && std::abs(dx) <= sr) {
+          UpdateResidualRange(count, static_cast<float>(dx), static_cast<float>(dy), plane,
+                              row.height_or_max + in, row.height_or_min + in, s.lo.data() + c_lo,
+                              s.hi.data() + c_lo);
+        }
+      }
+    }
+
+    for (int c = ca; c < cb; ++c) {
+      if (std::isnan(s.h0[c])) {
         out.slope_deg(r, c) = out.roughness_m(r, c) = out.step_m(r, c) = kNaN;
         continue;
       }
-
-      // Least-squares plane over the window, in coordinates relative to the centre cell.
-      const int r0 = std::max(0, r - pr), r1 = std::min(rows - 1, r + pr);
-      const int c0 = std::max(0, c - pr), c1 = std::min(cols - 1, c + pr);
-      double n = 0, sx = 0, sy = 0, sz = 0, sxx = 0, syy = 0, sxy = 0, sxz = 0, syz = 0;
-      for (int rr = r0; rr <= r1; ++rr) {
-        for (int cc = c0; cc <= c1; ++cc) {
-          const float h = elevation_m(rr, cc);
-          if (std::isnan(h)) continue;
-          const double x = (cc - c) * res, y = (rr - r) * res, z = h - centre;
-          n += 1; sx += x; sy += y; sz += z;
-          sxx += x * x; syy += y * y; sxy += x * y; sxz += x * z; syz += y * z;
-        }
-      }
-      const double window_cells = static_cast<double>(r1 - r0 + 1) * (c1 - c0 + 1);
-      if (n < params.min_known_fraction * window_cells || n < 3) {
-        out.slope_deg(r, c) = out.roughness_m(r, c) = out.step_m(r, c) = kNaN;
-        continue;
-      }
-      // Normal equations of the plane z = a*x + b*y + d, solved by Cramer's rule.
-      const double m[3][3] = {{sxx, sxy, sx}, {sxy, syy, sy}, {sx, sy, n}};
-      const double v[3] = {sxz, syz, sz};
-      const double det = Det3(m, v, -1);
-      double a = 0, b = 0, d = sz / n;
-      // Degenerate (collinear) windows have det ~ 0 relative to its scale sxx * syy * n.
-      if (std::abs(det) > 1e-9 * sxx * syy * n) {
-        a = Det3(m, v, 0) / det;
-        b = Det3(m, v, 1) / det;
-        d = Det3(m, v, 2) / det;
-      }
-      double sum_sq = 0;
-      for (int rr = r0; rr <= r1; ++rr) {
-        for (int cc = c0; cc <= c1; ++cc) {
-          const float h = elevation_m(rr, cc);
-          if (std::isnan(h)) continue;
-          const double residual = (h - centre) - (a * (cc - c) * res + b * (rr - r) * res + d);
-          sum_sq += residual * residual;
-        }
-      }
-      out.slope_deg(r, c) = static_cast<float>(std::atan(std::hypot(a, b)) * kRadToDeg);
-      out.roughness_m(r, c) = static_cast<float>(std::sqrt(sum_sq / n));
-
-      // Step: range of the heights about that plane over the step window, so that a steady
-      // slope is not mistaken for a step.
-      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-      const int s0 = std::max(0, r - sr), s1 = std::min(rows - 1, r + sr);
-      const int t0 = std::max(0, c - sr), t1 = std::min(cols - 1, c + sr);
-      for (int rr = s0; rr <= s1; ++rr) {
-        for (int cc = t0; cc <= t1; ++cc) {
-          const float h = elevation_m(rr, cc);
-          if (std::isnan(h)) continue;
-          const double residual = (h - centre) - (a * (cc - c) * res + b * (rr - r) * res + d);
-          lo = std::min(lo, residual);
-          hi = std::max(hi, residual);
-        }
-      }
-      out.step_m(r, c) = static_cast<float>(hi - lo);
+      out.slope_deg(r, c) = static_cast<float>(std::atan(s.tan_slope[c]) * kRadToDeg);
+      out.roughness_m(r, c) = std::sqrt(s.sum_sq[c] / static_cast<float>(s.n[c]));
+      out.step_m(r, c) = s.hi[c] - s.lo[c];
     }
   }
 }

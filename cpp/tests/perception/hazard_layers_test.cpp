@@ -2,9 +2,26 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <new>
+#include <random>
 #include <vector>
+
+// Counts every heap allocation of the test binary, so a test can check that a call makes none.
+namespace {
+std::atomic<long> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace ilrs::perception {
 namespace {
@@ -100,6 +117,132 @@ TEST(HazardLayers, RejectsBadParametersAndShapes) {
   EXPECT_THROW(
       ComputeHazardLayers({z.data(), 4, 4}, Params(), Region::Whole(4, 4), wrong.views()),
       std::invalid_argument);
+}
+
+// The layers by their definition, one window at a time (the header's rules, in double).
+void BruteForceLayers(const std::vector<float>& z, int rows, int cols, const HazardParams& p,
+                      std::vector<float>& slope, std::vector<float>& rough,
+                      std::vector<float>& step) {
+  const int pr = p.plane_radius_cells(), sr = p.step_radius_cells();
+  const double res = p.resolution_m;
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) {
+      const int i = r * cols + c;
+      slope[i] = rough[i] = step[i] = kNaN;
+      if (std::isnan(z[i])) continue;
+      double m[3][3] = {}, v[3] = {}, n = 0, cells = 0;
+      for (int rr = std::max(0, r - pr); rr <= std::min(rows - 1, r + pr); ++rr) {
+        for (int cc = std::max(0, c - pr); cc <= std::min(cols - 1, c + pr); ++cc) {
+          cells += 1;
+          const float h = z[rr * cols + cc];
+          if (std::isnan(h)) continue;
+          const double q[3] = {(cc - c) * res, (rr - r) * res, 1.0};
+          for (int a = 0; a < 3; ++a) {
+            for (int b = 0; b < 3; ++b) m[a][b] += q[a] * q[b];
+            v[a] += q[a] * (h - z[i]);
+          }
+          n += 1;
+        }
+      }
+      if (n < p.min_known_fraction * cells || n < 3) continue;
+      const double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+                         m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+                         m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+      double k[3] = {0.0, 0.0, v[2] / n};
+      if (std::abs(det) > 1e-9 * m[0][0] * m[1][1] * n) {
+        for (int col = 0; col < 3; ++col) {
+          double a[3][3];
+          for (int x = 0; x < 3; ++x)
+            for (int y = 0; y < 3; ++y) a[x][y] = (y == col) ? v[x] : m[x][y];
+          k[col] = (a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) -
+                    a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
+                    a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0])) /
+                   det;
+        }
+      }
+      const auto residual = [&](int rr, int cc) {
+        return (z[rr * cols + cc] - z[i]) - (k[0] * (cc - c) * res + k[1] * (rr - r) * res + k[2]);
+      };
+      double sum_sq = 0, lo = 1e300, hi = -1e300;
+      for (int rr = std::max(0, r - pr); rr <= std::min(rows - 1, r + pr); ++rr)
+        for (int cc = std::max(0, c - pr); cc <= std::min(cols - 1, c + pr); ++cc)
+          if (!std::isnan(z[rr * cols + cc])) sum_sq += residual(rr, cc) * residual(rr, cc);
+      for (int rr = std::max(0, r - sr); rr <= std::min(rows - 1, r + sr); ++rr)
+        for (int cc = std::max(0, c - sr); cc <= std::min(cols - 1, c + sr); ++cc)
+          if (!std::isnan(z[rr * cols + cc])) {
+            lo = std::min(lo, residual(rr, cc));
+            hi = std::max(hi, residual(rr, cc));
+          }
+      slope[i] = static_cast<float>(std::atan(std::hypot(k[0], k[1])) * 180.0 / M_PI);
+      rough[i] = static_cast<float>(std::sqrt(sum_sq / n));
+      step[i] = static_cast<float>(hi - lo);
+    }
+  }
+}
+
+std::vector<float> RandomTerrain(int rows, int cols, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> noise(0.0f, 0.05f);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  std::vector<float> z(rows * cols);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c)
+      z[r * cols + c] = unit(rng) < 0.1f ? kNaN : 500.0f + 0.1f * c - 0.05f * r + noise(rng);
+  return z;
+}
+
+// Windows of different sizes (step wider than plane and narrower), against the definition.
+TEST(HazardLayers, MatchesTheDefinitionForUnequalWindows) {
+  const int rows = 23, cols = 31;
+  const std::vector<float> z = RandomTerrain(rows, cols, 3);
+  for (const auto& [plane_m, step_m] : {std::pair{1.0, 1.5}, std::pair{1.5, 0.5}}) {
+    HazardParams p = Params();
+    p.plane_window_radius_m = plane_m;
+    p.step_window_radius_m = step_m;
+    Layers out(rows, cols), ref(rows, cols);
+    ComputeHazardLayers({z.data(), rows, cols}, p, Region::Whole(rows, cols), out.views());
+    BruteForceLayers(z, rows, cols, p, ref.slope, ref.rough, ref.step);
+    for (int i = 0; i < rows * cols; ++i) {
+      ASSERT_EQ(std::isnan(out.slope[i]), std::isnan(ref.slope[i])) << "cell " << i;
+      if (std::isnan(ref.slope[i])) continue;
+      EXPECT_NEAR(out.slope[i], ref.slope[i], 1e-3) << "cell " << i;
+      EXPECT_NEAR(out.rough[i], ref.rough[i], 2e-5) << "cell " << i;
+      EXPECT_NEAR(out.step[i], ref.step[i], 2e-5) << "cell " << i;
+    }
+  }
+}
+
+// A region recomputed on its own gives the same bits as the whole grid.
+TEST(HazardLayers, RegionEqualsWholeGridBitForBit) {
+  const int rows = 40, cols = 53;
+  const std::vector<float> z = RandomTerrain(rows, cols, 5);
+  Layers whole(rows, cols), part(rows, cols);
+  ComputeHazardLayers({z.data(), rows, cols}, Params(), Region::Whole(rows, cols), whole.views());
+  const Region region{7, 11, 29, 40};
+  ComputeHazardLayers({z.data(), rows, cols}, Params(), region, part.views());
+  for (int r = region.row_begin; r < region.row_end; ++r) {
+    for (int c = region.col_begin; c < region.col_end; ++c) {
+      const int i = r * cols + c;
+      for (std::vector<float> Layers::*layer : {&Layers::slope, &Layers::rough, &Layers::step}) {
+        const float a = (whole.*layer)[i], b = (part.*layer)[i];
+        EXPECT_TRUE((std::isnan(a) && std::isnan(b)) || a == b) << r << "," << c;
+      }
+    }
+  }
+}
+
+// After a first call has sized the scratch, a call on a grid no wider allocates nothing.
+TEST(HazardLayers, NoHeapAllocationAfterWarmUp) {
+  const int rows = 300, cols = 400;
+  const std::vector<float> z = RandomTerrain(rows, cols, 7);
+  Layers out(rows, cols);
+  const GridView<const float> grid{z.data(), rows, cols};
+  const HazardLayerViews views = out.views();
+  ComputeHazardLayers(grid, Params(), Region::Whole(rows, cols), views);  // warm-up
+  const long before = g_allocations.load();
+  ComputeHazardLayers(grid, Params(), Region::Whole(rows, cols), views);
+  ComputeHazardLayers(grid, Params(), {10, 20, 200, 300}, views);
+  EXPECT_EQ(g_allocations.load() - before, 0);
 }
 
 }  // namespace

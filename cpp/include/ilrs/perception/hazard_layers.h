@@ -9,7 +9,10 @@
 //                 not a step.
 // Unknown heights are NaN. A cell whose plane window has fewer than `min_known_fraction` of
 // its in-map cells known, or whose own height is unknown, gets NaN in every layer ("unknown", never
-// "flat"). Cost: O(cells in region x window cells).
+// "flat"). Cost: O(cells in region x (plane window side + step window cells)); the plane comes
+// from separable moment sums, the residuals from one pass over the windows. Scratch rows are
+// kept per thread and only grow, so a call allocates nothing once a grid at least as wide with
+// windows at least as large has been seen on its thread.
 #pragma once
 
 #include "ilrs/core/grid.h"
