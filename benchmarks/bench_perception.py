@@ -44,7 +44,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import cv2
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage
+from scipy import ndimage  # type: ignore[import-untyped]
 
 from ilrs_auto.assets import assets_dir
 from ilrs_auto.geometry import Region
@@ -92,7 +92,7 @@ def make_dem(seed: int = 1) -> F32:
         r0, r1, c0, c1 = max(0, r - 4), min(SIZE, r + 5), max(0, c - 4), min(SIZE, c + 5)
         d2 = (yy[r0:r1, c0:c1] - r) ** 2 + (xx[r0:r1, c0:c1] - c) ** 2
         dem[r0:r1, c0:c1] += rng.uniform(0.1, 0.6) * np.exp(-d2 / (2 * sigma**2))
-    dem += rng.normal(0.0, 0.01, dem.shape).astype(np.float32)
+    dem += np.asarray(rng.normal(0.0, 0.01, dem.shape), np.float32)
     for _ in range(200):  # unknown patches (shadows), up to 12 x 12 cells
         r, c = rng.integers(0, SIZE - 12, 2)
         h, w = rng.integers(1, 13, 2)
@@ -196,12 +196,12 @@ def opencv_hazards(z: F32, p: int, res: float, config: HazardConfig) -> tuple[La
     side = (2 * p + 1, 2 * p + 1)
 
     def box(img: F64) -> F64:
-        out: F64 = cv2.boxFilter(img, cv2.CV_64F, side, normalize=False, borderType=border)
-        return out
+        return np.asarray(
+            cv2.boxFilter(img, cv2.CV_64F, side, normalize=False, borderType=border), np.float64
+        )
 
     def filt(img: F64, kernel: F64) -> F64:
-        out: F64 = cv2.filter2D(img, cv2.CV_64F, kernel, borderType=border)
-        return out
+        return np.asarray(cv2.filter2D(img, cv2.CV_64F, kernel, borderType=border), np.float64)
 
     # Heights about one global reference, so the squared moments keep their precision.
     zc = np.where(known, z64 - z64[known].mean(), 0.0)
@@ -223,7 +223,7 @@ def opencv_hazards(z: F32, p: int, res: float, config: HazardConfig) -> tuple[La
     sz = m["z"] - zc * m["n"]
     sxz = m["xz"] - zc * m["x"]
     syz = m["yz"] - zc * m["y"]
-    szz = box(cv2.multiply(zc, zc)) - 2 * zc * m["z"] + zc * zc * m["n"]
+    szz = box(zc * zc) - 2 * zc * m["z"] + zc * zc * m["n"]
     sum_sq = np.maximum(szz - a * sxz - b * syz - d * sz, 0.0)
     # Step: extremes of the residuals over the 25 offsets, with OpenCV arithmetic (float32).
     rows, cols = z.shape
@@ -246,8 +246,8 @@ def opencv_hazards(z: F32, p: int, res: float, config: HazardConfig) -> tuple[La
             e_hi = cv2.subtract(
                 cv2.subtract(z_or_min[p + oy : p + oy + rows, p + ox : p + ox + cols], zf), plane
             )
-            lo = cv2.min(lo, e_lo)
-            hi = cv2.max(hi, e_hi)
+            lo = np.asarray(cv2.min(lo, e_lo), np.float32)
+            hi = np.asarray(cv2.max(hi, e_hi), np.float32)
     ok = assessed_mask(z, m["n"], in_map, config.min_known_fraction)
     with np.errstate(invalid="ignore", divide="ignore"):
         layers = {
@@ -360,13 +360,15 @@ def numpy_fuse(
 
 
 def sgbm_pair() -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
-    left = cv2.imread(str(MIDDLEBURY / "left.tif"), cv2.IMREAD_GRAYSCALE)
-    right = cv2.imread(str(MIDDLEBURY / "right.tif"), cv2.IMREAD_GRAYSCALE)
     size = (640, 480)
-    return (
-        cv2.resize(left, size, interpolation=cv2.INTER_LINEAR),
-        cv2.resize(right, size, interpolation=cv2.INTER_LINEAR),
-    )
+    images = []
+    for name in ("left.tif", "right.tif"):
+        image = cv2.imread(str(MIDDLEBURY / name), cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            raise SystemExit(f"cannot read {MIDDLEBURY / name}")
+        resized = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+        images.append(np.asarray(resized, np.uint8))
+    return images[0], images[1]
 
 
 # --- Report -----------------------------------------------------------------------------------
@@ -435,7 +437,7 @@ def main() -> None:
     t_fuse = best_of(args.repeat * 3, lambda: emap.fuse_depth(depth, camera, pose))
     t_np_fuse = best_of(args.repeat, lambda: numpy_fuse(h, var, mx, depth, camera, pose, fusion))
     left, right = sgbm_pair()
-    sgbm = cv2.StereoSGBM_create(
+    sgbm = cv2.StereoSGBM.create(
         minDisparity=0,
         numDisparities=128,
         blockSize=5,

@@ -28,25 +28,27 @@ int RadiusCells(double radius_m, double resolution_m) {
 
 // Inner loops over a run of `count` columns, as functions so the restrict promises hold.
 
-// One input row with unknown heights replaced: by 0 beside a 0/1 known mask, by +inf (for
-// minima) and by -inf (for maxima), so the loops below need no branches.
+// One input row with unknown heights replaced by 0, beside a 0/1 known mask and two masks to
+// add to a residual (0 where known, +inf or -inf where not) so that an unknown never wins a
+// minimum or a maximum; the loops below then need no branches.
 struct LoadedRow {
   float* known;
   float* height_or_0;
-  float* height_or_max;
-  float* height_or_min;
+  float* hide_from_min;
+  float* hide_from_max;
 };
 
 ILRS_VECTOR_CLONES
 void LoadRow(int count, const float* __restrict row, float* __restrict known,
-             float* __restrict h0, float* __restrict hmax, float* __restrict hmin) {
+             float* __restrict h0, float* __restrict hide_from_min,
+             float* __restrict hide_from_max) {
   for (int i = 0; i < count; ++i) {
     const float h = row[i];
     const bool is_known = h == h;  // false for NaN
     known[i] = is_known ? 1.0f : 0.0f;
     h0[i] = is_known ? h : 0.0f;
-    hmax[i] = is_known ? h : kInf;
-    hmin[i] = is_known ? h : -kInf;
+    hide_from_min[i] = is_known ? 0.0f : kInf;
+    hide_from_max[i] = is_known ? 0.0f : -kInf;
   }
 }
 
@@ -154,37 +156,39 @@ void SolvePlanes(int count, double res, double min_known_fraction, double window
   }
 }
 
-// Adds the squared residual of the heights z (known mask k) at offset (fx, fy) from each cell.
+// The residuals at offset (fx, fy) of a loaded row from each cell's plane, which are added
+// squared to sum_sq (if not null) and lower lo and raise hi (if not null).
 ILRS_VECTOR_CLONES
-void AddSquaredResiduals(int count, float fx, float fy, const PlaneRow& p,
-                         const float* __restrict k, const float* __restrict z,
-                         float* __restrict sum_sq) {
+void AddResiduals(int count, float fx, float fy, const PlaneRow& p, const LoadedRow& row,
+                  float* __restrict sum_sq, float* __restrict lo, float* __restrict hi) {
   const float* __restrict h0 = p.h0;
   const float* __restrict ax = p.ax;
   const float* __restrict by = p.by;
   const float* __restrict d = p.d;
-  for (int i = 0; i < count; ++i) {
-    const float e = (z[i] - h0[i]) - (ax[i] * fx + by[i] * fy + d[i]);
-    sum_sq[i] += k[i] * (e * e);
-  }
-}
-
-// Lowers lo and raises hi by the residuals at offset (fx, fy); z_or_max and z_or_min are the
-// heights with unknowns as +inf and -inf, so unknowns never win.
-ILRS_VECTOR_CLONES
-void UpdateResidualRange(int count, float fx, float fy, const PlaneRow& p,
-                         const float* __restrict z_or_max, const float* __restrict z_or_min,
-                         float* __restrict lo, float* __restrict hi) {
-  const float* __restrict h0 = p.h0;
-  const float* __restrict ax = p.ax;
-  const float* __restrict by = p.by;
-  const float* __restrict d = p.d;
-  for (int i = 0; i < count; ++i) {
-    const float plane = ax[i] * fx + by[i] * fy + d[i];
-    const float e_lo = (z_or_max[i] - h0[i]) - plane;
-    const float e_hi = (z_or_min[i] - h0[i]) - plane;
-    lo[i] = e_lo < lo[i] ? e_lo : lo[i];
-    hi[i] = e_hi > hi[i] ? e_hi : hi[i];
+  const float* __restrict k = row.known;
+  const float* __restrict z = row.height_or_0;
+  const float* __restrict hide_min = row.hide_from_min;
+  const float* __restrict hide_max = row.hide_from_max;
+  if (lo == nullptr) {
+    for (int i = 0; i < count; ++i) {
+      const float e = (z[i] - h0[i]) - (ax[i] * fx + by[i] * fy + d[i]);
+      sum_sq[i] += k[i] * (e * e);
+    }
+  } else if (sum_sq == nullptr) {
+    for (int i = 0; i < count; ++i) {
+      const float e = (z[i] - h0[i]) - (ax[i] * fx + by[i] * fy + d[i]);
+      const float e_lo = e + hide_min[i], e_hi = e + hide_max[i];
+      lo[i] = e_lo < lo[i] ? e_lo : lo[i];
+      hi[i] = e_hi > hi[i] ? e_hi : hi[i];
+    }
+  } else {
+    for (int i = 0; i < count; ++i) {
+      const float e = (z[i] - h0[i]) - (ax[i] * fx + by[i] * fy + d[i]);
+      sum_sq[i] += k[i] * (e * e);
+      const float e_lo = e + hide_min[i], e_hi = e + hide_max[i];
+      lo[i] = e_lo < lo[i] ? e_lo : lo[i];
+      hi[i] = e_hi > hi[i] ? e_hi : hi[i];
+    }
   }
 }
 
@@ -219,8 +223,8 @@ class HazardScratch {
     const LoadedRow loaded{base, base + stride, base + 2 * stride, base + 3 * stride};
     if (ring_row_[slot] != row) {
       LoadRow(end - begin, &elevation(row, begin), loaded.known + begin,
-              loaded.height_or_0 + begin, loaded.height_or_max + begin,
-              loaded.height_or_min + begin);
+              loaded.height_or_0 + begin, loaded.hide_from_min + begin,
+              loaded.hide_from_max + begin);
       ring_row_[slot] = row;
     }
     return loaded;
@@ -236,7 +240,7 @@ class HazardScratch {
  private:
   int cols_ = 0;
   int ring_rows_ = 1;
-  std::vector<float> ring_;    // 4 planes of ring_rows_ x cols_ (known, or_0, or_max, or_min)
+  std::vector<float> ring_;    // 4 planes of ring_rows_ x cols_, one per LoadedRow field
   std::vector<int> ring_row_;  // grid row held by each ring slot, -1 for none
 };
 
@@ -347,15 +351,15 @@ void ComputeHazardLayers(GridView<const float> elevation_m, const HazardParams& 
         const int count = c_hi - c_lo, in = c_lo + dx;
         const PlaneRow plane{planes.h0 + c_lo, planes.ax + c_lo, planes.by + c_lo,
                              planes.d + c_lo, nullptr};
-        if (std::abs(dy) <= pr && std::abs(dx) <= pr) {
-          AddSquaredResiduals(count, static_cast<float>(dx), static_cast<float>(dy), plane,
-                              row.known + in, row.height_or_0 + in, s.sum_sq.data() + c_lo);
-        }
-        if (std::abs(dy) <= sr && std::abs(dx) <= sr) {
-          UpdateResidualRange(count, static_cast<float>(dx), static_cast<float>(dy), plane,
-                              row.height_or_max + in, row.height_or_min + in, s.lo.data() + c_lo,
-                              s.hi.data() + c_lo);
-        }
+        const LoadedRow at{row.known + in, row.height_or_0 + in, row.hide_from_min + in,
+                           row.hide_from_max + in};
+        const bool in_plane = std::abs(dy) <= pr && std::abs(dx) <= pr;
+        const bool in_step = std::abs(dy) <= sr && std::abs(dx) <= sr;
+        if (!in_plane && !in_step) continue;
+        AddResiduals(count, static_cast<float>(dx), static_cast<float>(dy), plane, at,
+                     in_plane ? s.sum_sq.data() + c_lo : nullptr,
+                     in_step ? s.lo.data() + c_lo : nullptr,
+                     in_step ? s.hi.data() + c_lo : nullptr);
       }
     }
 
