@@ -68,25 +68,30 @@ void AddRowToColumns(int count, double y, const float* __restrict k, const float
   }
 }
 
-// out0 += v, out1 += x * v, out2 += x * x * v.
+// Adds the columns k to the right (v_right) and k to the left (v_left) of each cell:
+// out0 += both, out1 += k * (right - left), out2 += k^2 * both.
 ILRS_VECTOR_CLONES
-void AddWeighted3(int count, double x, const double* __restrict v, double* __restrict out0,
-                  double* __restrict out1, double* __restrict out2) {
+void AddColumnPair3(int count, double k, const double* __restrict v_right,
+                    const double* __restrict v_left, double* __restrict out0,
+                    double* __restrict out1, double* __restrict out2) {
   for (int i = 0; i < count; ++i) {
-    out0[i] += v[i];
-    out1[i] += x * v[i];
-    out2[i] += x * x * v[i];
+    const double both = v_right[i] + v_left[i];
+    out0[i] += both;
+    out1[i] += k * (v_right[i] - v_left[i]);
+    out2[i] += k * k * both;
   }
 }
 
-// out0 += v, out1 += x * v, out2 += w.
+// As AddColumnPair3 for v (out0, out1), plus out2 += w_right + w_left.
 ILRS_VECTOR_CLONES
-void AddWeighted2(int count, double x, const double* __restrict v, const double* __restrict w,
-                  double* __restrict out0, double* __restrict out1, double* __restrict out2) {
+void AddColumnPair2(int count, double k, const double* __restrict v_right,
+                    const double* __restrict v_left, const double* __restrict w_right,
+                    const double* __restrict w_left, double* __restrict out0,
+                    double* __restrict out1, double* __restrict out2) {
   for (int i = 0; i < count; ++i) {
-    out0[i] += v[i];
-    out1[i] += x * v[i];
-    out2[i] += w[i];
+    out0[i] += v_right[i] + v_left[i];
+    out1[i] += k * (v_right[i] - v_left[i]);
+    out2[i] += w_right[i] + w_left[i];
   }
 }
 
@@ -196,11 +201,19 @@ void AddResiduals(int count, float fx, float fy, const PlaneRow& p, const Loaded
 // shrunk, so later calls allocate nothing.
 class HazardScratch {
  public:
-  // Sizes the buffers for `cols` columns and `ring_rows` loaded rows, and forgets loaded rows.
-  void Prepare(int cols, int ring_rows) {
+  // Sizes the buffers for `cols` columns and `ring_rows` loaded rows, forgets loaded rows, and
+  // zeroes `pad` columns of column moments beyond each edge (out of map: no known cells).
+  void Prepare(int cols, int ring_rows, int pad) {
     const std::size_t c = static_cast<std::size_t>(cols);
-    for (std::vector<double>* v : {&col_n, &col_y, &col_yy, &col_z, &col_yz, &n, &sx, &sy, &sz,
-                                   &sxx, &syy, &sxy, &sxz, &syz, &window_cols}) {
+    const std::size_t padded = c + 2 * static_cast<std::size_t>(pad);
+    for (std::vector<double>* v : {&col_n_, &col_y_, &col_yy_, &col_z_, &col_yz_}) {
+      if (v->size() < padded) v->resize(padded);
+      std::fill(v->begin(), v->begin() + pad, 0.0);
+      std::fill(v->begin() + pad + cols, v->begin() + padded, 0.0);
+    }
+    pad_ = pad;
+    for (std::vector<double>* v : {&n, &sx, &sy, &sz, &sxx, &syy, &sxy, &sxz, &syz,
+                                   &window_cols}) {
       if (v->size() < c) v->resize(c);
     }
     for (std::vector<float>* v : {&h0, &ax, &by, &d, &tan_slope, &sum_sq, &lo, &hi}) {
@@ -230,14 +243,21 @@ class HazardScratch {
     return loaded;
   }
 
-  // Column moments of the plane window's rows (y in cells from the output row).
-  std::vector<double> col_n, col_y, col_yy, col_z, col_yz;
+  // Column moments of the plane window's rows (y in cells from the output row), indexed by
+  // grid column from -pad to cols + pad.
+  double* col_n() { return col_n_.data() + pad_; }
+  double* col_y() { return col_y_.data() + pad_; }
+  double* col_yy() { return col_yy_.data() + pad_; }
+  double* col_z() { return col_z_.data() + pad_; }
+  double* col_yz() { return col_yz_.data() + pad_; }
   // Window moments per output cell, and the in-map columns of its window.
   std::vector<double> n, sx, sy, sz, sxx, syy, sxy, sxz, syz, window_cols;
   // Plane per output cell, and the residual sums and extremes.
   std::vector<float> h0, ax, by, d, tan_slope, sum_sq, lo, hi;
 
  private:
+  std::vector<double> col_n_, col_y_, col_yy_, col_z_, col_yz_;
+  int pad_ = 0;
   int cols_ = 0;
   int ring_rows_ = 1;
   std::vector<float> ring_;    // 4 planes of ring_rows_ x cols_, one per LoadedRow field
@@ -292,7 +312,7 @@ void ComputeHazardLayers(GridView<const float> elevation_m, const HazardParams& 
 
   thread_local HazardScratch scratch;
   HazardScratch& s = scratch;
-  s.Prepare(cols, 2 * reach + 1);
+  s.Prepare(cols, 2 * reach + 1, pr);
   for (int c = ca; c < cb; ++c) {
     s.window_cols[c] = std::min(cols - 1, c + pr) - std::max(0, c - pr) + 1;
   }
@@ -304,30 +324,36 @@ void ComputeHazardLayers(GridView<const float> elevation_m, const HazardParams& 
     const int r0 = std::max(0, r - pr), r1 = std::min(rows - 1, r + pr);
 
     // Column moments over the plane window's rows, every read column.
-    for (std::vector<double>* v : {&s.col_n, &s.col_y, &s.col_yy, &s.col_z, &s.col_yz}) {
-      std::fill(v->begin() + wa, v->begin() + wb, 0.0);
-    }
+    double* const cn = s.col_n();
+    double* const cy = s.col_y();
+    double* const cyy = s.col_yy();
+    double* const cz = s.col_z();
+    double* const cyz = s.col_yz();
+    for (double* v : {cn, cy, cyy, cz, cyz}) std::fill(v + wa, v + wb, 0.0);
     for (int rr = r0; rr <= r1; ++rr) {
       const LoadedRow row = s.Row(elevation_m, rr, wa, wb);
-      AddRowToColumns(wb - wa, rr - r, row.known + wa, row.height_or_0 + wa, s.col_n.data() + wa,
-                      s.col_y.data() + wa, s.col_yy.data() + wa, s.col_z.data() + wa,
-                      s.col_yz.data() + wa);
+      AddRowToColumns(wb - wa, rr - r, row.known + wa, row.height_or_0 + wa, cn + wa, cy + wa,
+                      cyy + wa, cz + wa, cyz + wa);
     }
 
-    // Window moments: the column moments of the window's columns, weighted by x.
-    for (std::vector<double>* v :
-         {&s.n, &s.sx, &s.sy, &s.sz, &s.sxx, &s.syy, &s.sxy, &s.sxz, &s.syz}) {
+    // Window moments: the column moments of the window's columns, weighted by x, a pair of
+    // columns at a time (columns beyond the edges hold zeros).
+    const int out_count = cb - ca;
+    std::copy(cn + ca, cn + cb, s.n.begin() + ca);
+    std::copy(cy + ca, cy + cb, s.sy.begin() + ca);
+    std::copy(cyy + ca, cyy + cb, s.syy.begin() + ca);
+    std::copy(cz + ca, cz + cb, s.sz.begin() + ca);
+    std::copy(cyz + ca, cyz + cb, s.syz.begin() + ca);
+    for (std::vector<double>* v : {&s.sx, &s.sxx, &s.sxy, &s.sxz}) {
       std::fill(v->begin() + ca, v->begin() + cb, 0.0);
     }
-    for (int dx = -pr; dx <= pr; ++dx) {
-      const int c_lo = std::max(ca, -dx), c_hi = std::min(cb, cols - dx);
-      const int count = c_hi - c_lo, in = c_lo + dx;
-      AddWeighted3(count, dx, s.col_n.data() + in, s.n.data() + c_lo, s.sx.data() + c_lo,
-                   s.sxx.data() + c_lo);
-      AddWeighted2(count, dx, s.col_y.data() + in, s.col_yy.data() + in, s.sy.data() + c_lo,
-                   s.sxy.data() + c_lo, s.syy.data() + c_lo);
-      AddWeighted2(count, dx, s.col_z.data() + in, s.col_yz.data() + in, s.sz.data() + c_lo,
-                   s.sxz.data() + c_lo, s.syz.data() + c_lo);
+    for (int k = 1; k <= pr; ++k) {
+      AddColumnPair3(out_count, k, cn + ca + k, cn + ca - k, s.n.data() + ca, s.sx.data() + ca,
+                     s.sxx.data() + ca);
+      AddColumnPair2(out_count, k, cy + ca + k, cy + ca - k, cyy + ca + k, cyy + ca - k,
+                     s.sy.data() + ca, s.sxy.data() + ca, s.syy.data() + ca);
+      AddColumnPair2(out_count, k, cz + ca + k, cz + ca - k, cyz + ca + k, cyz + ca - k,
+                     s.sz.data() + ca, s.sxz.data() + ca, s.syz.data() + ca);
     }
 
     // Plane of each cell (heights relative to the cell), and its slope.
