@@ -6,11 +6,19 @@
 #include <string>
 #include <vector>
 
-// The inner loops are written to be auto-vectorized. On x86-64 with GCC they are also
-// compiled for AVX2 and picked at load time; without FMA contraction both versions do the same
-// IEEE operations per cell in the same order, so the results are bit-identical.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define ILRS_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+// The inner loops are written to be auto-vectorized, without branches. GCC if-converts their
+// comparisons only when told that floating-point exceptions (and errno) are not observed,
+// which changes no result. On x86-64 they are also compiled for AVX2 and picked at
+// load time; without FMA contraction both versions do the same IEEE operations per cell in
+// the same order, so the results are bit-identical.
+#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__)
+#define ILRS_VECTOR_CLONES                                         \
+  __attribute__((optimize("no-trapping-math", "no-math-errno"), \
+                 target_clones("avx2", "default")))
+#else
+#define ILRS_VECTOR_CLONES __attribute__((optimize("no-trapping-math", "no-math-errno")))
+#endif
 #else
 #define ILRS_VECTOR_CLONES
 #endif
@@ -115,7 +123,7 @@ struct PlaneRow {
   float* ax;
   float* by;
   float* d;
-  float* tan_slope;
+  float* tan2_slope;  // squared tangent of the slope
 };
 
 // Solves each cell's least-squares plane from its moments. The window of each cell has
@@ -128,17 +136,27 @@ void SolvePlanes(int count, double res, double min_known_fraction, double window
   float* __restrict ax_out = out.ax;
   float* __restrict by_out = out.by;
   float* __restrict d_out = out.d;
-  float* __restrict tan_out = out.tan_slope;
+  float* __restrict tan2_out = out.tan2_slope;
+  const double* __restrict mn = m.n;
+  const double* __restrict msx = m.sx;
+  const double* __restrict msy = m.sy;
+  const double* __restrict msz = m.sz;
+  const double* __restrict msxx = m.sxx;
+  const double* __restrict msyy = m.syy;
+  const double* __restrict msxy = m.sxy;
+  const double* __restrict msxz = m.sxz;
+  const double* __restrict msyz = m.syz;
   for (int i = 0; i < count; ++i) {
-    const double n = m.n[i];
+    const double n = mn[i];
     const double h0 = centre[i];
-    const bool assessed = (h0 == h0) && n >= min_known_fraction * (window_rows * window_cols[i]) && n >= 3;
-    const double sx = res * m.sx[i], sy = res * m.sy[i];
-    const double sxx = res * res * m.sxx[i], syy = res * res * m.syy[i];
-    const double sxy = res * res * m.sxy[i];
-    const double sz = m.sz[i] - h0 * n;
-    const double sxz = res * (m.sxz[i] - h0 * m.sx[i]);
-    const double syz = res * (m.syz[i] - h0 * m.sy[i]);
+    const bool assessed =
+        (h0 == h0) & (n >= min_known_fraction * (window_rows * window_cols[i])) & (n >= 3);
+    const double sx = res * msx[i], sy = res * msy[i];
+    const double sxx = res * res * msxx[i], syy = res * res * msyy[i];
+    const double sxy = res * res * msxy[i];
+    const double sz = msz[i] - h0 * n;
+    const double sxz = res * (msxz[i] - h0 * msx[i]);
+    const double syz = res * (msyz[i] - h0 * msy[i]);
     // Normal equations of the plane z = a*x + b*y + d, solved by Cramer's rule through the
     // cofactors of the symmetric matrix {{sxx, sxy, sx}, {sxy, syy, sy}, {sx, sy, n}}.
     const double c00 = syy * n - sy * sy, c01 = sx * sy - sxy * n, c02 = sxy * sy - syy * sx;
@@ -147,7 +165,7 @@ void SolvePlanes(int count, double res, double min_known_fraction, double window
     const double det = sxx * c00 + sxy * c01 + sx * c02;
     // Degenerate (collinear) windows have det ~ 0 relative to its scale sxx * syy * n: they
     // get the horizontal plane through the mean.
-    const bool solvable = std::abs(det) > 1e-9 * sxx * syy * n;
+    const bool solvable = (det < 0 ? -det : det) > 1e-9 * sxx * syy * n;
     const double inv_det = 1.0 / (solvable ? det : 1.0);
     const double safe_n = n > 0 ? n : 1.0;
     const double a = solvable ? (c00 * sxz + c01 * syz + c02 * sz) * inv_det : 0.0;
@@ -157,7 +175,7 @@ void SolvePlanes(int count, double res, double min_known_fraction, double window
     ax_out[i] = assessed ? static_cast<float>(a * res) : 0.0f;
     by_out[i] = assessed ? static_cast<float>(b * res) : 0.0f;
     d_out[i] = assessed ? static_cast<float>(d) : 0.0f;
-    tan_out[i] = static_cast<float>(std::sqrt(a * a + b * b));
+    tan2_out[i] = static_cast<float>(a * a + b * b);
   }
 }
 
@@ -216,7 +234,7 @@ class HazardScratch {
                                    &window_cols}) {
       if (v->size() < c) v->resize(c);
     }
-    for (std::vector<float>* v : {&h0, &ax, &by, &d, &tan_slope, &sum_sq, &lo, &hi}) {
+    for (std::vector<float>* v : {&h0, &ax, &by, &d, &tan2_slope, &sum_sq, &lo, &hi}) {
       if (v->size() < c) v->resize(c);
     }
     const std::size_t ring = c * static_cast<std::size_t>(ring_rows);
@@ -253,7 +271,7 @@ class HazardScratch {
   // Window moments per output cell, and the in-map columns of its window.
   std::vector<double> n, sx, sy, sz, sxx, syy, sxy, sxz, syz, window_cols;
   // Plane per output cell, and the residual sums and extremes.
-  std::vector<float> h0, ax, by, d, tan_slope, sum_sq, lo, hi;
+  std::vector<float> h0, ax, by, d, tan2_slope, sum_sq, lo, hi;
 
  private:
   std::vector<double> col_n_, col_y_, col_yy_, col_z_, col_yz_;
@@ -357,9 +375,9 @@ void ComputeHazardLayers(GridView<const float> elevation_m, const HazardParams& 
     }
 
     // Plane of each cell (heights relative to the cell), and its slope.
-    const PlaneRow planes{s.h0.data(), s.ax.data(), s.by.data(), s.d.data(), s.tan_slope.data()};
+    const PlaneRow planes{s.h0.data(), s.ax.data(), s.by.data(), s.d.data(), s.tan2_slope.data()};
     const PlaneRow out_planes{planes.h0 + ca, planes.ax + ca, planes.by + ca, planes.d + ca,
-                              planes.tan_slope + ca};
+                              planes.tan2_slope + ca};
     SolvePlanes(cb - ca, res, params.min_known_fraction, r1 - r0 + 1, s.window_cols.data() + ca,
                 &elevation_m(r, ca), moments, out_planes);
 
@@ -368,24 +386,30 @@ void ComputeHazardLayers(GridView<const float> elevation_m, const HazardParams& 
     std::fill(s.sum_sq.begin() + ca, s.sum_sq.begin() + cb, 0.0f);
     std::fill(s.lo.begin() + ca, s.lo.begin() + cb, kInf);
     std::fill(s.hi.begin() + ca, s.hi.begin() + cb, -kInf);
-    for (int dy = -reach; dy <= reach; ++dy) {
-      const int rr = r + dy;
-      if (rr < 0 || rr >= rows) continue;
-      const LoadedRow row = s.Row(elevation_m, rr, wa, wb);
-      for (int dx = -reach; dx <= reach; ++dx) {
-        const int c_lo = std::max(ca, -dx), c_hi = std::min(cb, cols - dx);
-        const int count = c_hi - c_lo, in = c_lo + dx;
-        const PlaneRow plane{planes.h0 + c_lo, planes.ax + c_lo, planes.by + c_lo,
-                             planes.d + c_lo, nullptr};
-        const LoadedRow at{row.known + in, row.height_or_0 + in, row.hide_from_min + in,
-                           row.hide_from_max + in};
-        const bool in_plane = std::abs(dy) <= pr && std::abs(dx) <= pr;
-        const bool in_step = std::abs(dy) <= sr && std::abs(dx) <= sr;
-        if (!in_plane && !in_step) continue;
-        AddResiduals(count, static_cast<float>(dx), static_cast<float>(dy), plane, at,
-                     in_plane ? s.sum_sq.data() + c_lo : nullptr,
-                     in_step ? s.lo.data() + c_lo : nullptr,
-                     in_step ? s.hi.data() + c_lo : nullptr);
+    // Blocks of columns, so that one block's planes and sums stay in the L1 cache over all
+    // the window offsets.
+    constexpr int kBlock = 256;
+    for (int block = ca; block < cb; block += kBlock) {
+      const int block_end = std::min(cb, block + kBlock);
+      for (int dy = -reach; dy <= reach; ++dy) {
+        const int rr = r + dy;
+        if (rr < 0 || rr >= rows) continue;
+        const LoadedRow row = s.Row(elevation_m, rr, wa, wb);
+        for (int dx = -reach; dx <= reach; ++dx) {
+          const bool in_plane = std::abs(dy) <= pr && std::abs(dx) <= pr;
+          const bool in_step = std::abs(dy) <= sr && std::abs(dx) <= sr;
+          const int c_lo = std::max(block, -dx), c_hi = std::min(block_end, cols - dx);
+          if ((!in_plane && !in_step) || c_lo >= c_hi) continue;
+          const int in = c_lo + dx;
+          const PlaneRow plane{planes.h0 + c_lo, planes.ax + c_lo, planes.by + c_lo,
+                               planes.d + c_lo, nullptr};
+          const LoadedRow at{row.known + in, row.height_or_0 + in, row.hide_from_min + in,
+                             row.hide_from_max + in};
+          AddResiduals(c_hi - c_lo, static_cast<float>(dx), static_cast<float>(dy), plane, at,
+                       in_plane ? s.sum_sq.data() + c_lo : nullptr,
+                       in_step ? s.lo.data() + c_lo : nullptr,
+                       in_step ? s.hi.data() + c_lo : nullptr);
+        }
       }
     }
 
@@ -394,7 +418,7 @@ void ComputeHazardLayers(GridView<const float> elevation_m, const HazardParams& 
         out.slope_deg(r, c) = out.roughness_m(r, c) = out.step_m(r, c) = kNaN;
         continue;
       }
-      out.slope_deg(r, c) = static_cast<float>(std::atan(s.tan_slope[c]) * kRadToDeg);
+      out.slope_deg(r, c) = static_cast<float>(std::atan(std::sqrt(s.tan2_slope[c])) * kRadToDeg);
       out.roughness_m(r, c) = std::sqrt(s.sum_sq[c] / static_cast<float>(s.n[c]));
       out.step_m(r, c) = s.hi[c] - s.lo[c];
     }
