@@ -154,6 +154,22 @@ void DefinePerception(py::module_& m) {
             return RegionToTuple(changed);
           },
           py::arg("points_xyz_m"), py::arg("sensor_xyz_m"), py::arg("params"))
+      .def(
+          "fuse_depth",
+          [](ElevationMap& map, const CArray<float>& depth_m, const PinholeIntrinsics& intrinsics,
+             const CArray<double>& position_m, const CArray<double>& rotation,
+             const FusionParams& params) {
+            const GridView<const float> depth = ConstGrid(depth_m, "depth_m");
+            const CameraPose pose = PoseFromArrays(position_m, rotation);
+            Region changed;
+            {
+              py::gil_scoped_release release;
+              changed = map.FuseDepth(depth, intrinsics, pose, params);
+            }
+            return RegionToTuple(changed);
+          },
+          py::arg("depth_m"), py::arg("intrinsics"), py::arg("position_m"), py::arg("rotation"),
+          py::arg("params"))
       .def_property_readonly("height_m",
                              [](py::object self) {
                                return LayerView(self.cast<const ElevationMap&>().height_m(), self);

@@ -128,8 +128,14 @@ class ElevationMap:
                 f"depth_m has shape {depth_m.shape} but the camera is "
                 f"{camera.height_px} x {camera.width_px}"
             )
-        points = depth_to_points(depth_m, camera, pose)
-        return self.fuse_points(points, pose.position_m)
+        changed = self._map.fuse_depth(
+            np.ascontiguousarray(depth_m, dtype=np.float32),
+            camera.to_core(),
+            pose.position_m,
+            pose.rotation,
+            self._fusion_params,
+        )
+        return Region(*changed)
 
 
 def depth_to_points(

@@ -67,31 +67,24 @@ void ElevationMap::SetPrior(GridView<const float> heights_m, double variance_m2)
   }
 }
 
-Region ElevationMap::FusePoints(const float* xyz, std::size_t count, const double sensor_xyz[3],
-                                const FusionParams& params) {
-  params.Validate();
-  ILRS_THROW_IF_NOT(xyz != nullptr || count == 0, "ElevationMap.FusePoints: null points");
-
-  // Bin: the highest point of this frame in each cell, and its range.
-  Region touched;
-  for (std::size_t i = 0; i < count; ++i) {
-    const float x = xyz[3 * i], y = xyz[3 * i + 1], z = xyz[3 * i + 2];
-    if (!std::isfinite(x) || !std::isfinite(y) || !std::isfinite(z)) continue;
-    const double col_f = std::floor(x / resolution_m_), row_f = std::floor(y / resolution_m_);
-    if (col_f < 0 || row_f < 0 || col_f >= cols_ || row_f >= rows_) continue;
-    const int row = static_cast<int>(row_f), col = static_cast<int>(col_f);
-    const std::size_t k = static_cast<std::size_t>(row) * cols_ + col;
-    if (std::isnan(frame_max_[k]) || z > frame_max_[k]) {
-      frame_max_[k] = z;
-      frame_range_m_[k] = static_cast<float>(
-          std::sqrt((x - sensor_xyz[0]) * (x - sensor_xyz[0]) +
-                    (y - sensor_xyz[1]) * (y - sensor_xyz[1]) +
-                    (z - sensor_xyz[2]) * (z - sensor_xyz[2])));
-    }
-    touched = touched.United({row, col, row + 1, col + 1});
+void ElevationMap::BinPoint(float x, float y, float z, const double sensor_xyz[3],
+                            Region& touched) {
+  if (!std::isfinite(x) || !std::isfinite(y) || !std::isfinite(z)) return;
+  const double col_f = std::floor(x / resolution_m_), row_f = std::floor(y / resolution_m_);
+  if (col_f < 0 || row_f < 0 || col_f >= cols_ || row_f >= rows_) return;
+  const int row = static_cast<int>(row_f), col = static_cast<int>(col_f);
+  const std::size_t k = static_cast<std::size_t>(row) * cols_ + col;
+  if (std::isnan(frame_max_[k]) || z > frame_max_[k]) {
+    frame_max_[k] = z;
+    frame_range_m_[k] = static_cast<float>(
+        std::sqrt((x - sensor_xyz[0]) * (x - sensor_xyz[0]) +
+                  (y - sensor_xyz[1]) * (y - sensor_xyz[1]) +
+                  (z - sensor_xyz[2]) * (z - sensor_xyz[2])));
   }
+  touched = touched.United({row, col, row + 1, col + 1});
+}
 
-  // Fuse each binned measurement, and clear the scratch bins for the next frame.
+void ElevationMap::FuseBins(const Region& touched, const FusionParams& params) {
   for (int r = touched.row_begin; r < touched.row_end; ++r) {
     for (int c = touched.col_begin; c < touched.col_end; ++c) {
       const std::size_t k = static_cast<std::size_t>(r) * cols_ + c;
@@ -114,30 +107,78 @@ Region ElevationMap::FusePoints(const float* xyz, std::size_t count, const doubl
       frame_max_[k] = kNaN;
     }
   }
+}
+
+Region ElevationMap::FusePoints(const float* xyz, std::size_t count, const double sensor_xyz[3],
+                                const FusionParams& params) {
+  params.Validate();
+  ILRS_THROW_IF_NOT(xyz != nullptr || count == 0, "ElevationMap.FusePoints: null points");
+
+  // Bin: the highest point of this frame in each cell, and its range.
+  Region touched;
+  for (std::size_t i = 0; i < count; ++i) {
+    BinPoint(xyz[3 * i], xyz[3 * i + 1], xyz[3 * i + 2], sensor_xyz, touched);
+  }
+  // Fuse each binned measurement, and clear the scratch bins for the next frame.
+  FuseBins(touched, params);
+  return touched;
+}
+
+namespace {
+
+// The map-frame point of pixel (u, v) at depth d (DepthToPoints and FuseDepth share it).
+inline void BackProject(int u, int v, float d, const PinholeIntrinsics& intrinsics,
+                        const CameraPose& pose, float out[3]) {
+  const double* R = pose.rotation;
+  const double* t = pose.position_m;
+  const double xc = (u - intrinsics.cx) / intrinsics.fx * d;
+  const double yc = (v - intrinsics.cy) / intrinsics.fy * d;
+  const double zc = d;
+  out[0] = static_cast<float>(R[0] * xc + R[1] * yc + R[2] * zc + t[0]);
+  out[1] = static_cast<float>(R[3] * xc + R[4] * yc + R[5] * zc + t[1]);
+  out[2] = static_cast<float>(R[6] * xc + R[7] * yc + R[8] * zc + t[2]);
+}
+
+void CheckDepthSize(GridView<const float> depth_m, const PinholeIntrinsics& intrinsics,
+                    const char* who) {
+  ILRS_THROW_IF_NOT(depth_m.rows() == intrinsics.height_px && depth_m.cols() == intrinsics.width_px,
+                    std::string(who) + ": depth image is " + std::to_string(depth_m.rows()) +
+                        " x " + std::to_string(depth_m.cols()) + " but the intrinsics say " +
+                        std::to_string(intrinsics.height_px) + " x " +
+                        std::to_string(intrinsics.width_px));
+}
+
+}  // namespace
+
+Region ElevationMap::FuseDepth(GridView<const float> depth_m, const PinholeIntrinsics& intrinsics,
+                               const CameraPose& pose, const FusionParams& params) {
+  params.Validate();
+  intrinsics.Validate();
+  CheckDepthSize(depth_m, intrinsics, "ElevationMap.FuseDepth");
+  Region touched;
+  for (int v = 0; v < depth_m.rows(); ++v) {
+    for (int u = 0; u < depth_m.cols(); ++u) {
+      const float d = depth_m(v, u);
+      if (!(d > 0.0f) || !std::isfinite(d)) continue;
+      float p[3];
+      BackProject(u, v, d, intrinsics, pose, p);
+      BinPoint(p[0], p[1], p[2], pose.position_m, touched);
+    }
+  }
+  FuseBins(touched, params);
   return touched;
 }
 
 std::size_t DepthToPoints(GridView<const float> depth_m, const PinholeIntrinsics& intrinsics,
                           const CameraPose& pose, float* xyz_out) {
   intrinsics.Validate();
-  ILRS_THROW_IF_NOT(depth_m.rows() == intrinsics.height_px && depth_m.cols() == intrinsics.width_px,
-                    "DepthToPoints: depth image is " + std::to_string(depth_m.rows()) + " x " +
-                        std::to_string(depth_m.cols()) + " but the intrinsics say " +
-                        std::to_string(intrinsics.height_px) + " x " +
-                        std::to_string(intrinsics.width_px));
-  const double* R = pose.rotation;
-  const double* t = pose.position_m;
+  CheckDepthSize(depth_m, intrinsics, "DepthToPoints");
   std::size_t n = 0;
   for (int v = 0; v < depth_m.rows(); ++v) {
     for (int u = 0; u < depth_m.cols(); ++u) {
       const float d = depth_m(v, u);
       if (!(d > 0.0f) || !std::isfinite(d)) continue;
-      const double xc = (u - intrinsics.cx) / intrinsics.fx * d;
-      const double yc = (v - intrinsics.cy) / intrinsics.fy * d;
-      const double zc = d;
-      xyz_out[3 * n] = static_cast<float>(R[0] * xc + R[1] * yc + R[2] * zc + t[0]);
-      xyz_out[3 * n + 1] = static_cast<float>(R[3] * xc + R[4] * yc + R[5] * zc + t[1]);
-      xyz_out[3 * n + 2] = static_cast<float>(R[6] * xc + R[7] * yc + R[8] * zc + t[2]);
+      BackProject(u, v, d, intrinsics, pose, xyz_out + 3 * n);
       ++n;
     }
   }

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
+
+#include "../testing/allocation_counter.h"
 
 namespace ilrs::perception {
 namespace {
@@ -74,6 +77,82 @@ TEST(DepthToPoints, RejectsMismatchedImage) {
   PinholeIntrinsics k{4, 3, 2.0, 2.0, 1.5, 1.0};
   std::vector<float> depth(9, 1.0f), xyz(27);
   EXPECT_THROW(DepthToPoints({depth.data(), 3, 3}, k, CameraPose{}, xyz.data()),
+               std::invalid_argument);
+}
+
+// A depth image of rough ground seen from 1.5 m, pitched down, with holes and bad pixels.
+std::vector<float> TestDepth(const PinholeIntrinsics& k) {
+  std::vector<float> depth(static_cast<std::size_t>(k.width_px) * k.height_px);
+  for (int v = 0; v < k.height_px; ++v) {
+    for (int u = 0; u < k.width_px; ++u) {
+      float& d = depth[static_cast<std::size_t>(v) * k.width_px + u];
+      d = 2.0f + 0.01f * v + 0.3f * std::sin(0.2f * u) * std::cos(0.13f * v);
+      if ((u * 7 + v * 3) % 29 == 0) d = std::nanf("");
+      if ((u + v) % 31 == 0) d = -1.0f;
+    }
+  }
+  return depth;
+}
+
+PinholeIntrinsics TestIntrinsics() {
+  PinholeIntrinsics k;
+  k.width_px = 64;
+  k.height_px = 48;
+  k.fx = k.fy = 40.0;
+  k.cx = 31.5;
+  k.cy = 23.5;
+  return k;
+}
+
+CameraPose TestPose() {
+  CameraPose pose;
+  pose.position_m[0] = 2.0;
+  pose.position_m[1] = 1.0;
+  pose.position_m[2] = 1.5;
+  // Looking north (+y), pitched 30 degrees down: camera x = east, z = forward-down.
+  const double c = std::cos(0.5236), s = std::sin(0.5236);
+  const double r[9] = {1, 0, 0, 0, -s, c, 0, -c, -s};
+  std::memcpy(pose.rotation, r, sizeof(r));
+  return pose;
+}
+
+TEST(ElevationMap, FuseDepthEqualsDepthToPointsThenFusePoints) {
+  const PinholeIntrinsics k = TestIntrinsics();
+  const CameraPose pose = TestPose();
+  const std::vector<float> depth = TestDepth(k);
+  const GridView<const float> image{depth.data(), k.height_px, k.width_px};
+  ElevationMap direct(80, 60, 0.05), via_points(80, 60, 0.05);
+  std::vector<float> xyz(depth.size() * 3);
+  for (int frame = 0; frame < 2; ++frame) {
+    const Region a = direct.FuseDepth(image, k, pose, FusionParams{});
+    const std::size_t n = DepthToPoints(image, k, pose, xyz.data());
+    const Region b = via_points.FusePoints(xyz.data(), n, pose.position_m, FusionParams{});
+    EXPECT_EQ(a.row_begin, b.row_begin);
+    EXPECT_EQ(a.col_end, b.col_end);
+    EXPECT_GT(a.cell_count(), 0);
+  }
+  for (int i = 0; i < 80 * 60; ++i) {
+    const float h1 = direct.height_m().data()[i], h2 = via_points.height_m().data()[i];
+    EXPECT_TRUE((std::isnan(h1) && std::isnan(h2)) || h1 == h2) << "cell " << i;
+    EXPECT_EQ(direct.variance_m2().data()[i], via_points.variance_m2().data()[i]);
+  }
+}
+
+TEST(ElevationMap, FuseDepthAllocatesNothing) {
+  const PinholeIntrinsics k = TestIntrinsics();
+  const CameraPose pose = TestPose();
+  const std::vector<float> depth = TestDepth(k);
+  ElevationMap map(80, 60, 0.05);
+  const long before = testing::AllocationCount();
+  map.FuseDepth({depth.data(), k.height_px, k.width_px}, k, pose, FusionParams{});
+  map.FuseDepth({depth.data(), k.height_px, k.width_px}, k, pose, FusionParams{});
+  EXPECT_EQ(testing::AllocationCount() - before, 0);
+}
+
+TEST(ElevationMap, FuseDepthRejectsAnImageOfTheWrongSize) {
+  ElevationMap map(8, 8, 0.5);
+  std::vector<float> depth(10 * 10, 1.0f);
+  EXPECT_THROW(map.FuseDepth({depth.data(), 10, 10}, TestIntrinsics(), TestPose(), FusionParams{}),
                std::invalid_argument);
 }
 

@@ -2,26 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
-#include <new>
 #include <random>
 #include <vector>
 
-// Counts every heap allocation of the test binary, so a test can check that a call makes none.
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "../testing/allocation_counter.h"
 
 namespace ilrs::perception {
 namespace {
@@ -239,10 +225,10 @@ TEST(HazardLayers, NoHeapAllocationAfterWarmUp) {
   const GridView<const float> grid{z.data(), rows, cols};
   const HazardLayerViews views = out.views();
   ComputeHazardLayers(grid, Params(), Region::Whole(rows, cols), views);  // warm-up
-  const long before = g_allocations.load();
+  const long before = testing::AllocationCount();
   ComputeHazardLayers(grid, Params(), Region::Whole(rows, cols), views);
   ComputeHazardLayers(grid, Params(), {10, 20, 200, 300}, views);
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(testing::AllocationCount() - before, 0);
 }
 
 }  // namespace

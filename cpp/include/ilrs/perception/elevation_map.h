@@ -27,6 +27,9 @@ struct FusionParams {
   void Validate() const;  // throws std::invalid_argument naming the field
 };
 
+struct PinholeIntrinsics;
+struct CameraPose;
+
 class ElevationMap {
  public:
   ElevationMap(int rows, int cols, double resolution_m);
@@ -44,12 +47,23 @@ class ElevationMap {
   Region FusePoints(const float* xyz, std::size_t count, const double sensor_xyz[3],
                     const FusionParams& params);
 
+  // Fuses a depth image seen through `intrinsics` from `pose`: the same points as
+  // DepthToPoints, fused as by FusePoints (bit-identical), without storing the points; no heap
+  // allocation. Throws std::invalid_argument if the image and intrinsics sizes differ.
+  Region FuseDepth(GridView<const float> depth_m, const PinholeIntrinsics& intrinsics,
+                   const CameraPose& pose, const FusionParams& params);
+
   // Views of the layers; valid as long as this map lives (the storage never reallocates).
   GridView<const float> height_m() const { return {height_m_.data(), rows_, cols_}; }
   GridView<const float> variance_m2() const { return {variance_m2_.data(), rows_, cols_}; }
   GridView<const float> max_height_m() const { return {max_height_m_.data(), rows_, cols_}; }
 
  private:
+  // Keeps (x, y, z) as its cell's highest point of this frame if it is; grows `touched`.
+  void BinPoint(float x, float y, float z, const double sensor_xyz[3], Region& touched);
+  // Fuses this frame's highest points over `touched` and clears their bins.
+  void FuseBins(const Region& touched, const FusionParams& params);
+
   int rows_;
   int cols_;
   double resolution_m_;
