@@ -67,8 +67,8 @@ void ElevationMap::SetPrior(GridView<const float> heights_m, double variance_m2)
   }
 }
 
-void ElevationMap::BinPoint(float x, float y, float z, const double sensor_xyz[3],
-                            Region& touched) {
+inline void ElevationMap::BinPoint(float x, float y, float z, const double sensor_xyz[3],
+                                   Region& touched) {
   if (!std::isfinite(x) || !std::isfinite(y) || !std::isfinite(z)) return;
   const double col_f = std::floor(x / resolution_m_), row_f = std::floor(y / resolution_m_);
   if (col_f < 0 || row_f < 0 || col_f >= cols_ || row_f >= rows_) return;
@@ -148,6 +148,22 @@ void CheckDepthSize(GridView<const float> depth_m, const PinholeIntrinsics& intr
                         std::to_string(intrinsics.width_px));
 }
 
+// The points of the image rows in `depth_m`, whose first row is image row `first_row`.
+std::size_t DepthToPoints(GridView<const float> depth_m, int first_row,
+                          const PinholeIntrinsics& intrinsics, const CameraPose& pose,
+                          float* xyz_out) {
+  std::size_t n = 0;
+  for (int v = 0; v < depth_m.rows(); ++v) {
+    for (int u = 0; u < depth_m.cols(); ++u) {
+      const float d = depth_m(v, u);
+      if (!(d > 0.0f) || !std::isfinite(d)) continue;
+      BackProject(u, first_row + v, d, intrinsics, pose, xyz_out + 3 * n);
+      ++n;
+    }
+  }
+  return n;
+}
+
 }  // namespace
 
 Region ElevationMap::FuseDepth(GridView<const float> depth_m, const PinholeIntrinsics& intrinsics,
@@ -155,14 +171,17 @@ Region ElevationMap::FuseDepth(GridView<const float> depth_m, const PinholeIntri
   params.Validate();
   intrinsics.Validate();
   CheckDepthSize(depth_m, intrinsics, "ElevationMap.FuseDepth");
+  // One image row at a time: back-project its valid pixels into a row buffer (sized once per
+  // image width, kept by the map), then bin them.
+  const int rows = depth_m.rows(), cols = depth_m.cols();
+  if (row_points_.size() < 3 * static_cast<std::size_t>(cols)) row_points_.resize(3 * cols);
   Region touched;
-  for (int v = 0; v < depth_m.rows(); ++v) {
-    for (int u = 0; u < depth_m.cols(); ++u) {
-      const float d = depth_m(v, u);
-      if (!(d > 0.0f) || !std::isfinite(d)) continue;
-      float p[3];
-      BackProject(u, v, d, intrinsics, pose, p);
-      BinPoint(p[0], p[1], p[2], pose.position_m, touched);
+  for (int v = 0; v < rows; ++v) {
+    const std::size_t n = DepthToPoints({&depth_m(v, 0), 1, cols}, v, intrinsics, pose,
+                                        row_points_.data());
+    for (std::size_t i = 0; i < n; ++i) {
+      BinPoint(row_points_[3 * i], row_points_[3 * i + 1], row_points_[3 * i + 2],
+               pose.position_m, touched);
     }
   }
   FuseBins(touched, params);
@@ -173,16 +192,7 @@ std::size_t DepthToPoints(GridView<const float> depth_m, const PinholeIntrinsics
                           const CameraPose& pose, float* xyz_out) {
   intrinsics.Validate();
   CheckDepthSize(depth_m, intrinsics, "DepthToPoints");
-  std::size_t n = 0;
-  for (int v = 0; v < depth_m.rows(); ++v) {
-    for (int u = 0; u < depth_m.cols(); ++u) {
-      const float d = depth_m(v, u);
-      if (!(d > 0.0f) || !std::isfinite(d)) continue;
-      BackProject(u, v, d, intrinsics, pose, xyz_out + 3 * n);
-      ++n;
-    }
-  }
-  return n;
+  return DepthToPoints(depth_m, 0, intrinsics, pose, xyz_out);
 }
 
 }  // namespace ilrs::perception

@@ -48,8 +48,9 @@ class ElevationMap {
                     const FusionParams& params);
 
   // Fuses a depth image seen through `intrinsics` from `pose`: the same points as
-  // DepthToPoints, fused as by FusePoints (bit-identical), without storing the points; no heap
-  // allocation. Throws std::invalid_argument if the image and intrinsics sizes differ.
+  // DepthToPoints, fused as by FusePoints (bit-identical), one image row of points at a time; no
+  // heap allocation after the first frame of a given width. Throws std::invalid_argument if the
+  // image and intrinsics sizes differ.
   Region FuseDepth(GridView<const float> depth_m, const PinholeIntrinsics& intrinsics,
                    const CameraPose& pose, const FusionParams& params);
 
@@ -72,6 +73,7 @@ class ElevationMap {
   std::vector<float> max_height_m_;
   std::vector<float> frame_max_;      // scratch: highest point per cell in this frame
   std::vector<float> frame_range_m_;  // scratch: range of that point
+  std::vector<float> row_points_;     // scratch: one depth row's points (FuseDepth)
 };
 
 // Pinhole camera in the OpenCV convention: x right, y down, z forward (optical axis); pixel
