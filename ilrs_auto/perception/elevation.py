@@ -103,15 +103,18 @@ class ElevationMap:
     @property
     def height_m(self) -> FloatGrid:
         """Read-only live view (updates as frames are fused)."""
-        return self._map.height_m  # type: ignore[no-any-return]
+        view: FloatGrid = self._map.height_m
+        return view
 
     @property
     def variance_m2(self) -> FloatGrid:
-        return self._map.variance_m2  # type: ignore[no-any-return]
+        view: FloatGrid = self._map.variance_m2
+        return view
 
     @property
     def max_height_m(self) -> FloatGrid:
-        return self._map.max_height_m  # type: ignore[no-any-return]
+        view: FloatGrid = self._map.max_height_m
+        return view
 
     def fuse_points(self, points_xyz_m: npt.ArrayLike, sensor_xyz_m: npt.ArrayLike) -> Region:
         """Fuses (N, 3) site-frame points seen from ``sensor_xyz_m``; returns the changed cells."""
@@ -142,9 +145,10 @@ def depth_to_points(
     depth_m: FloatGrid, camera: PinholeCamera, pose: CameraPose
 ) -> npt.NDArray[np.float32]:
     """Site-frame points (N, 3) of every valid pixel (finite depth > 0)."""
-    return _core.depth_to_points(  # type: ignore[no-any-return]
+    points: npt.NDArray[np.float32] = _core.depth_to_points(
         np.ascontiguousarray(depth_m, dtype=np.float32),
         camera.to_core(),
         pose.position_m,
         pose.rotation,
     )
+    return points
