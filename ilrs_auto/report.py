@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.patches import Circle
 
 from ilrs_auto import __version__
-from ilrs_auto.errors import InputError
+from ilrs_auto.output import check_output_folder, write_folder
 from ilrs_auto.sim.runner import MissionRecord
 
 SUMMARY_NAME = "summary.json"
@@ -105,46 +103,23 @@ def summarize(record: MissionRecord) -> dict[str, Any]:
 def check_report_target(out_dir: str | os.PathLike[str]) -> Path:
     """The report folder, checked before any work: it must be absent or an earlier report,
     and its parent must be a folder we can write in. Raises InputError naming the path."""
-    target = Path(out_dir)
-    if target.exists() and not (target.is_dir() and (target / SUMMARY_NAME).is_file()):
-        raise InputError(
-            f"{target}: exists and is not an ilrs_auto report folder; choose another --out"
-        )
-    probe = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.probe"
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        probe.mkdir()  # the only sure test that a folder can be made here
-        probe.rmdir()
-    except OSError as error:
-        raise InputError(
-            f"{target}: cannot write a report folder in {target.parent}: {error.strerror}"
-        ) from None
-    return target
+    return check_output_folder(
+        out_dir,
+        SUMMARY_NAME,
+        "{target}: exists and is not an ilrs_auto report folder; choose another --out",
+        "{target}: cannot write a report folder in {parent}: {reason}",
+    )
 
 
 def write_report(record: MissionRecord, out_dir: str | os.PathLike[str]) -> Path:
-    """Writes ``traverse.png`` and ``summary.json`` into ``out_dir``, replacing an earlier
-    report there only once the new one is complete (the old one is moved aside, not deleted,
-    until the new one is in place)."""
-    target = check_report_target(out_dir)
-    tag = uuid.uuid4().hex[:12]
-    staging = target.parent / f".{target.name}.{tag}.new"
-    staging.mkdir()  # normal permissions, unlike a private temporary folder
-    try:
+    """Writes ``traverse.png`` and ``summary.json`` into ``out_dir``, all or nothing."""
+
+    def fill(folder: Path) -> None:
         summary = summarize(record)
-        (staging / SUMMARY_NAME).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        draw_traverse(record, staging / MAP_NAME)
-        if target.exists():
-            old = target.parent / f".{target.name}.{tag}.old"
-            target.rename(old)
-            staging.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
+        (folder / SUMMARY_NAME).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        draw_traverse(record, folder / MAP_NAME)
+
+    return write_folder(check_report_target(out_dir), fill)
 
 
 def draw_traverse(record: MissionRecord, path: Path) -> None:

@@ -27,9 +27,7 @@ import json
 import math
 import multiprocessing
 import os
-import shutil
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -40,6 +38,7 @@ import numpy as np
 
 from ilrs_auto import __version__
 from ilrs_auto.errors import InputError
+from ilrs_auto.output import check_output_folder, write_folder
 from ilrs_auto.planning.traverse import JOULES_PER_WH, EnergyModel
 from ilrs_auto.sim.scenario import Scenario
 
@@ -397,44 +396,25 @@ def _cell(value: float) -> str:
 def check_campaign_target(out_dir: str | os.PathLike[str]) -> Path:
     """The output folder, checked before any run: absent or an earlier campaign's, in a parent
     we can write in. Raises :class:`InputError` naming the path."""
-    target = Path(out_dir)
-    if target.exists() and not (target.is_dir() and (target / CAMPAIGN_NAME).is_file()):
-        raise InputError(f"--out {target}: exists and is not a campaign folder; choose another")
-    probe = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.probe"
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        probe.mkdir()
-        probe.rmdir()
-    except OSError as error:
-        raise InputError(
-            f"--out {target}: cannot write in {target.parent}: {error.strerror}"
-        ) from None
-    return target
+    return check_output_folder(
+        out_dir,
+        CAMPAIGN_NAME,
+        "--out {target}: exists and is not a campaign folder; choose another",
+        "--out {target}: cannot write in {parent}: {reason}",
+    )
 
 
 def write_campaign(result: CampaignResult, out_dir: str | os.PathLike[str]) -> Path:
-    """Writes ``campaign.json``, ``runs.csv`` and ``summary.png`` into ``out_dir``; an earlier
-    campaign there is replaced only once the new folder is complete."""
-    target = check_campaign_target(out_dir)
-    tag = uuid.uuid4().hex[:12]
-    staging = target.parent / f".{target.name}.{tag}.new"
-    staging.mkdir()
-    try:
+    """Writes ``campaign.json``, ``runs.csv`` and ``summary.png`` into ``out_dir``, all or
+    nothing."""
+
+    def fill(folder: Path) -> None:
         document = json.dumps(to_json(result), indent=2) + "\n"
-        (staging / CAMPAIGN_NAME).write_text(document, encoding="utf-8")
-        (staging / CSV_NAME).write_text(to_csv(result), encoding="utf-8")
-        draw_summary(result, staging / PLOT_NAME)
-        if target.exists():
-            old = target.parent / f".{target.name}.{tag}.old"
-            target.rename(old)
-            staging.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
+        (folder / CAMPAIGN_NAME).write_text(document, encoding="utf-8")
+        (folder / CSV_NAME).write_text(to_csv(result), encoding="utf-8")
+        draw_summary(result, folder / PLOT_NAME)
+
+    return write_folder(check_campaign_target(out_dir), fill)
 
 
 def draw_summary(result: CampaignResult, path: Path) -> None:
