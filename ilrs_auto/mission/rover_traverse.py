@@ -16,6 +16,7 @@ events. Time is the mission clock's.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -327,4 +328,11 @@ class RoverTraverse:
         return self.state in (TraverseState.ARRIVED, TraverseState.SAFE)
 
     def close(self) -> None:
+        """Cancels any job and detaches the state machine. ``transitions`` binds its triggers
+        onto the model as partials holding the model, a cycle that would keep this behaviour
+        and its maps alive until a garbage collection; a closed behaviour takes no events."""
         self._cancel_plan()
+        self.machine.remove_model(self)
+        for name, value in list(vars(self).items()):
+            if isinstance(value, functools.partial):
+                delattr(self, name)

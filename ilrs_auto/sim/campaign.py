@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import gc
 import io
 import json
 import math
@@ -159,11 +158,6 @@ def run_one(spec: RunSpec) -> RunRow:
         return _fly(spec)
     except Exception as error:
         return _error_row(spec, error)
-    finally:
-        # A MissionRecord holds reference cycles over large arrays, which the generational
-        # collector rarely reaches: without this, a worker flying the default mission run after
-        # run grows by hundreds of MB a run (a 200-run campaign was OOM-killed at run 195).
-        gc.collect()
 
 
 def _fly(spec: RunSpec) -> RunRow:

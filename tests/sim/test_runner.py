@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from ilrs_auto.report import summarize
 from ilrs_auto.sim.runner import run_mission
@@ -57,3 +62,26 @@ def test_replans_are_caused_by_rocks_the_camera_saw(tmp_path: Path) -> None:
     res = record.world.geometry.resolution_m
     cells = (record.driven_xy_m // res).astype(int)
     assert not (record.rover_cost[cells[:, 1], cells[:, 0]] == float("inf")).any()
+
+
+def test_a_finished_mission_frees_its_maps_without_a_garbage_collection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # transitions binds triggers onto the behaviour as partials holding it; closing must break
+    # that cycle, or every run's maps stay alive until a collection (campaigns ran out of memory).
+    from ilrs_auto.mission import rover_traverse
+
+    seen: list[weakref.ref[rover_traverse.RoverTraverse]] = []
+    original = rover_traverse.RoverTraverse.__init__
+
+    def spy(self: rover_traverse.RoverTraverse, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        seen.append(weakref.ref(self))
+
+    monkeypatch.setattr(rover_traverse.RoverTraverse, "__init__", spy)
+    gc.disable()
+    try:
+        run_mission(parse_scenario(short(limit=30), "short.yaml"))
+        assert seen and seen[0]() is None
+    finally:
+        gc.enable()
