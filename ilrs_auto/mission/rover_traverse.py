@@ -12,23 +12,25 @@ events. Time is the mission clock's.
     every planning failure, drive_stalled, mission_timeout, an exception (including an event
     the current state does not accept) --> FAULT
     FAULT --safed (rover stopped)--> SAFE --resume--> TRAVERSE
+
+Suspended by the supervisor, it stops the rover and cancels its plan; resumed, it plans again
+from where the rover stands (``replan`` when it was driving).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 from transitions import EventData
-from transitions.extensions import HierarchicalMachine
 
 from ilrs_auto.geometry import Cell, GridGeometry
+from ilrs_auto.mission.behaviour import Behaviour, Priority, Transition
 from ilrs_auto.mission.clock import MissionClock
 from ilrs_auto.mission.events import PLANNING_FAILURE_EVENTS, event_for
 from ilrs_auto.mission.jobs import PlanJob, PlanJobRunner
@@ -63,6 +65,7 @@ TRANSITIONS: list[dict[str, Any]] = [
         "dest": "traverse_driving",
     },
     {"trigger": "path_blocked", "source": "traverse_driving", "dest": "traverse_replanning"},
+    {"trigger": "replan", "source": "traverse_driving", "dest": "traverse_replanning"},
     {"trigger": "goal_reached", "source": "traverse_driving", "dest": "arrived"},
     *(
         {"trigger": event, "source": "traverse", "dest": "fault"}
@@ -115,21 +118,16 @@ class TraverseGoal:
     plan_timeout_s: float = 30.0
 
 
-@dataclass(frozen=True)
-class Transition:
-    time_s: float
-    event: str
-    source: str
-    dest: str
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-class RoverTraverse:
+class RoverTraverse(Behaviour):
     """The traverse behaviour of one rover. Call :meth:`tick` once per control period."""
 
+    name = "rover_traverse"
+    priority = Priority.SCIENCE
+    STATES = STATES
+    TRANSITIONS = TRANSITIONS
+    FINAL_STATES = frozenset({TraverseState.ARRIVED.value, TraverseState.SAFE.value})
+
     # Bound by the state machine (declared here for type checkers, as transitions documents).
-    state: str
-    trigger: Callable[..., bool]
     start: Callable[..., bool]
     enter_safe_mode: Callable[..., bool]
     resume: Callable[..., bool]
@@ -148,26 +146,13 @@ class RoverTraverse:
         self.costmap = costmap
         self.drive = drive
         self.jobs = jobs
-        self.clock = clock
-        self.transitions: list[Transition] = []
         self.plans: list[tuple[float, Plan]] = []
-        self.fault: Transition | None = None
         self._job: PlanJob | None = None
         self._path_cells: npt.NDArray[np.int32] = np.empty((0, 2), np.int32)
         self._started_s = math.nan
         self._progress_odometer_m = 0.0
         self._progress_time_s = 0.0
-        self.machine = HierarchicalMachine(
-            model=self,
-            states=STATES,
-            transitions=TRANSITIONS,
-            initial="idle",
-            queued=True,
-            send_event=True,
-            auto_transitions=False,
-            after_state_change="_record",
-            on_exception="_on_exception",
-        )
+        super().__init__(clock)
 
     # ---- reading results ------------------------------------------------------------------
     def tick(self) -> None:
@@ -286,53 +271,44 @@ class RoverTraverse:
             self._job.cancel()
             self._job = None
 
+    # ---- supervisor hooks ------------------------------------------------------------------
+    def stop_work(self) -> None:
+        self._cancel_plan()
+        self.drive.stop()
+
+    def restart_work(self) -> None:
+        if self.state in (TraverseState.PLANNING, TraverseState.REPLANNING):
+            self._submit_plan()
+        elif self.state == TraverseState.DRIVING:
+            self.trigger("replan", position_xy_m=self.drive.position_xy())
+
+    def checkpoint_data(self) -> dict[str, Any]:
+        return {"started_s": self._started_s}
+
+    def restore_data(self, data: dict[str, Any]) -> None:
+        self._started_s = float(data.get("started_s", math.nan))
+
     # ---- records ----------------------------------------------------------------------------
-    def _record(self, event: EventData) -> None:
+    def describe(self, event: EventData) -> dict[str, Any]:
         detail = {k: v for k, v in event.kwargs.items() if k != "plan"}
         if "plan" in event.kwargs:
             plan: Plan = event.kwargs["plan"]
             detail.update(cost=plan.cost, cells=len(plan.cells), expansions=plan.expansions)
-        record = Transition(
-            self.clock.now_s,
-            event.event.name,
-            event.transition.source if event.transition else "",
-            self.state,
-            detail,
-        )
-        self.transitions.append(record)
-        if self.state == TraverseState.FAULT:
-            self.fault = record
-
-    def _on_exception(self, event: EventData) -> None:
-        error = event.error
-        self.transitions.append(
-            Transition(
-                self.clock.now_s,
-                "exception",
-                self.state,
-                "fault",
-                {"error": f"{type(error).__name__}: {error}"},
-            )
-        )
-        self.machine.set_state("fault", model=self)  # skips exit callbacks: stop work here
-        self.fault = self.transitions[-1]
-        self._cancel_plan()
-        self.drive.stop()
+        return detail
 
     @property
     def replans(self) -> list[Transition]:
         return [t for t in self.transitions if t.event == "path_blocked"]
 
-    @property
-    def finished(self) -> bool:
-        return self.state in (TraverseState.ARRIVED, TraverseState.SAFE)
 
-    def close(self) -> None:
-        """Cancels any job and detaches the state machine. ``transitions`` binds its triggers
-        onto the model as partials holding the model, a cycle that would keep this behaviour
-        and its maps alive until a garbage collection; a closed behaviour takes no events."""
-        self._cancel_plan()
-        self.machine.remove_model(self)
-        for name, value in list(vars(self).items()):
-            if isinstance(value, functools.partial):
-                delattr(self, name)
+__all__ = [
+    "FAULT_EVENTS",
+    "STATES",
+    "TRANSITIONS",
+    "CostmapSource",
+    "Drive",
+    "RoverTraverse",
+    "Transition",
+    "TraverseGoal",
+    "TraverseState",
+]

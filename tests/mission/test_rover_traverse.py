@@ -269,3 +269,44 @@ def test_every_core_failure_class_has_a_mission_event() -> None:
         assert event in FAULT_EVENTS
     with pytest.raises(KeyError):
         event_for(PlanningError("not a specific failure"))
+
+
+def test_suspended_while_driving_it_stops_and_on_resume_replans_from_where_it_stands() -> None:
+    planner = ScriptedPlanner()
+    behaviour, drive, _, clock = make(planner)
+    behaviour.start()
+    step(behaviour, clock)
+    step(behaviour, clock)
+    drive.teleport(10.5, 10.5)
+    behaviour.suspend()
+    assert drive.commands[-1] == "stop" and not drive.moving
+    behaviour.suspend()  # a second suspension changes nothing
+    assert drive.commands.count("stop") == 1
+    behaviour.resume_work()
+    assert behaviour.state == TraverseState.REPLANNING
+    assert behaviour.transitions[-1].event == "replan"
+    step(behaviour, clock)
+    assert step(behaviour, clock) == TraverseState.DRIVING
+    assert planner.requests[-1].start == Cell(10, 10)
+
+
+def test_a_checkpoint_restores_state_log_and_start_time_and_resumes_planning() -> None:
+    behaviour, drive, _, clock = make()
+    behaviour.start()
+    step(behaviour, clock)
+    step(behaviour, clock)
+    saved = behaviour.checkpoint()
+    behaviour.close()
+
+    restored, drive2, _, clock2 = make()
+    clock2.advance(clock.now_s)
+    restored.restore(saved)
+    assert restored.state == TraverseState.DRIVING and restored.suspended
+    assert [t.event for t in restored.transitions] == ["start", "path_ready"]
+    assert restored.checkpoint() == saved
+    restored.resume_work()
+    assert restored.state == TraverseState.REPLANNING
+    step(restored, clock2)
+    assert step(restored, clock2) == TraverseState.DRIVING and drive2.moving
+    with pytest.raises(ValueError, match="not 'rover_traverse'"):
+        restored.restore({**saved, "behaviour": "lander"})
