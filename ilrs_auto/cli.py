@@ -42,28 +42,67 @@ def main() -> None:
 @click.option(
     "--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Override the scenario's seed."
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="SCENARIO is a mission sequence: validate it and run it in simulation.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar or summary table.")
-def run(scenario: Path | None, out_dir: Path | None, seed: int | None, quiet: bool) -> None:
+@click.pass_context
+def run(
+    ctx: click.Context,
+    scenario: Path | None,
+    out_dir: Path | None,
+    seed: int | None,
+    dry_run: bool,
+    quiet: bool,
+) -> None:
     """Fly a mission in simulation and write a report.
 
     With no SCENARIO, flies the default mission: a rover drives from its lander to a science
     target on a crater rim near Shoemaker (real LOLA terrain, lunar south pole), replanning
-    around the rocks its depth camera finds.
+    around the rocks its depth camera finds. A scenario's ``kind`` (traverse, sampling,
+    lava_tube) chooses the mission. Given a mission sequence with --dry-run, validates it and
+    runs it in simulation (as ``ilrs-auto sequence run --dry-run``).
     """
+    from ilrs_auto.mission_kinds import kind_of, runner_for
+
     console = Console(stderr=True, quiet=quiet)
     try:
-        _run(scenario, out_dir, seed, console)
+        path = scenario or default_scenario_path()
+        kind = kind_of(path)
+        if kind == "sequence" or dry_run:
+            if kind != "sequence":
+                raise InputError(f"{path}: --dry-run runs mission sequences; this is a scenario")
+            if not dry_run:
+                raise InputError(
+                    f"{path}: is a mission sequence: run it with --dry-run (in simulation); "
+                    "running on a robot goes through the supervisor"
+                )
+            from ilrs_auto.sequence_cli import run as run_sequence
+
+            log_path = None
+            if out_dir is not None:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                log_path = out_dir / "dryrun.json"
+            ctx.invoke(
+                run_sequence, sequence_path=path, dry_run=True, log_path=log_path, quiet=quiet
+            )
+            return
+        status = runner_for(kind)(path, out_dir, seed, console)
     except InputError as error:
         click.echo(f"ilrs-auto: error: {error}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except OSError as error:  # writing the report failed (disk full, permissions)
         click.echo(f"ilrs-auto: error: {error.filename or ''}: {error.strerror}", err=True)
         sys.exit(EXIT_BAD_INPUT)
+    if status:
+        sys.exit(status)
 
 
-def _run(
-    scenario_path: Path | None, out_dir: Path | None, seed: int | None, console: Console
-) -> None:
+def run_traverse_scenario(
+    scenario_path: Path, out_dir: Path | None, seed: int | None, console: Console
+) -> int:
     """Loads, flies and reports; exits 1 if the mission did not arrive."""
     # Imported here so that `ilrs-auto --help` stays quick.
     import dataclasses
@@ -74,8 +113,7 @@ def _run(
     from ilrs_auto.sim.scenario import load_scenario
     from ilrs_auto.sim.world import build_world
 
-    path = scenario_path or default_scenario_path()
-    scenario = load_scenario(path)
+    scenario = load_scenario(scenario_path)
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
     target = out_dir or Path(f"ilrs-report-{scenario.name}")
@@ -135,8 +173,7 @@ def _run(
     table.add_row("report", str(report))
     console.print(table)
     click.echo(str(report))
-    if not record.arrived:
-        sys.exit(EXIT_MISSION_FAILED)
+    return 0 if record.arrived else EXIT_MISSION_FAILED
 
 
 from ilrs_auto.bridge_cli import bridge  # noqa: E402  (registered after main exists)

@@ -25,7 +25,7 @@ from ilrs_auto.errors import InputError
 from ilrs_auto.located import compose_yaml, node_text, scalar_value
 
 
-def _spec(
+def spec(
     doc: str, *, lo: float | None = None, hi: float | None = None, lo_open: bool = False
 ) -> Any:
     """Field metadata: a one-line description and the allowed range."""
@@ -36,10 +36,10 @@ def _spec(
 class TerrainConfig:
     dem: str = field(
         default="terrain/shoemaker_5mpp.tif",
-        metadata=_spec("GeoTIFF DEM, relative to the scenario file or to the shipped assets"),
+        metadata=spec("GeoTIFF DEM, relative to the scenario file or to the shipped assets"),
     )
     resolution_m: float = field(
-        default=0.5, metadata=_spec("simulation grid spacing", lo=0.05, hi=10.0)
+        default=0.5, metadata=spec("simulation grid spacing", lo=0.05, hi=10.0)
     )
 
 
@@ -47,118 +47,122 @@ class TerrainConfig:
 class RockConfig:
     cumulative_fractional_area: float = field(
         default=0.06,
-        metadata=_spec("Golombek-Rapp k: area fraction covered by rocks", lo=0.0, hi=0.4),
+        metadata=spec("Golombek-Rapp k: area fraction covered by rocks", lo=0.0, hi=0.4),
     )
     min_diameter_m: float = field(
-        default=0.3, metadata=_spec("smallest rock placed", lo=0.05, hi=10.0, lo_open=True)
+        default=0.3, metadata=spec("smallest rock placed", lo=0.05, hi=10.0, lo_open=True)
     )
     max_diameter_m: float = field(
-        default=2.5, metadata=_spec("largest rock placed", lo=0.05, hi=20.0, lo_open=True)
+        default=2.5, metadata=spec("largest rock placed", lo=0.05, hi=20.0, lo_open=True)
     )
     height_ratio: float = field(
-        default=0.5, metadata=_spec("rock height / diameter", lo=0.05, hi=1.0)
+        default=0.5, metadata=spec("rock height / diameter", lo=0.05, hi=1.0)
     )
     field_margin_m: float = field(
         default=60.0,
-        metadata=_spec("rocks cover the start-goal box grown by this much", lo=0.0, hi=5000.0),
+        metadata=spec("rocks cover the start-goal box grown by this much", lo=0.0, hi=5000.0),
     )
     clear_radius_m: float = field(
         default=4.0,
-        metadata=_spec("no rock within this distance of the start and the goal", lo=0.0, hi=100.0),
+        metadata=spec("no rock within this distance of the start and the goal", lo=0.0, hi=100.0),
     )
 
 
 @dataclass(frozen=True)
 class RoverConfig:
     speed_mps: float = field(
-        default=0.2, metadata=_spec("drive speed", lo=0.0, hi=5.0, lo_open=True)
+        default=0.2, metadata=spec("drive speed", lo=0.0, hi=5.0, lo_open=True)
     )
     yaw_rate_dps: float = field(
-        default=20.0, metadata=_spec("turn rate", lo=0.0, hi=180.0, lo_open=True)
+        default=20.0, metadata=spec("turn rate", lo=0.0, hi=180.0, lo_open=True)
     )
     footprint_radius_m: float = field(
-        default=0.75, metadata=_spec("half-width of the hazard windows", lo=0.05, hi=10.0)
+        default=0.75, metadata=spec("half-width of the hazard windows", lo=0.05, hi=10.0)
     )
     max_slope_deg: float = field(
-        default=20.0, metadata=_spec("steepest traversable slope", lo=1.0, hi=60.0)
+        default=20.0, metadata=spec("steepest traversable slope", lo=1.0, hi=60.0)
     )
     max_step_m: float = field(
-        default=0.25, metadata=_spec("highest traversable step", lo=0.01, hi=2.0)
+        default=0.25, metadata=spec("highest traversable step", lo=0.01, hi=2.0)
     )
     max_roughness_m: float = field(
-        default=0.08, metadata=_spec("roughest traversable ground (RMS)", lo=0.005, hi=1.0)
+        default=0.08, metadata=spec("roughest traversable ground (RMS)", lo=0.005, hi=1.0)
     )
 
 
 @dataclass(frozen=True)
 class DepthCameraConfig:
-    width_px: int = field(default=64, metadata=_spec("image width", lo=2, hi=4096))
-    height_px: int = field(default=48, metadata=_spec("image height", lo=2, hi=4096))
+    width_px: int = field(default=64, metadata=spec("image width", lo=2, hi=4096))
+    height_px: int = field(default=48, metadata=spec("image height", lo=2, hi=4096))
     hfov_deg: float = field(
-        default=70.0, metadata=_spec("horizontal field of view", lo=5.0, hi=170.0)
+        default=70.0, metadata=spec("horizontal field of view", lo=5.0, hi=170.0)
     )
     mast_height_m: float = field(
-        default=1.5, metadata=_spec("camera height above the ground", lo=0.1, hi=10.0)
+        default=1.5, metadata=spec("camera height above the ground", lo=0.1, hi=10.0)
     )
     pitch_deg: float = field(
-        default=25.0, metadata=_spec("downward tilt of the optical axis", lo=0.0, hi=89.0)
+        default=25.0, metadata=spec("downward tilt of the optical axis", lo=0.0, hi=89.0)
     )
-    max_range_m: float = field(default=10.0, metadata=_spec("farthest return", lo=1.0, hi=200.0))
+    max_range_m: float = field(default=10.0, metadata=spec("farthest return", lo=1.0, hi=200.0))
     rate_hz: float = field(
-        default=1.0, metadata=_spec("frames per second", lo=0.0, hi=100.0, lo_open=True)
+        default=1.0, metadata=spec("frames per second", lo=0.0, hi=100.0, lo_open=True)
     )
     noise_floor_m: float = field(
         default=0.003,
-        metadata=_spec("depth noise at zero range (1 sigma)", lo=0.0, hi=1.0, lo_open=True),
+        metadata=spec("depth noise at zero range (1 sigma)", lo=0.0, hi=1.0, lo_open=True),
     )
     noise_per_range2: float = field(
-        default=0.0002, metadata=_spec("depth noise growth per range squared", lo=0.0, hi=1.0)
+        default=0.0002, metadata=spec("depth noise growth per range squared", lo=0.0, hi=1.0)
     )
 
 
 @dataclass(frozen=True)
 class MissionConfig:
     start_xy_m: tuple[float, float] = field(
-        default=(math.nan, math.nan), metadata=_spec("lander position (required)")
+        default=(math.nan, math.nan), metadata=spec("lander position (required)")
     )
     goal_xy_m: tuple[float, float] = field(
-        default=(math.nan, math.nan), metadata=_spec("science target (required)")
+        default=(math.nan, math.nan), metadata=spec("science target (required)")
     )
     start_heading_deg: float = field(
-        default=0.0, metadata=_spec("initial heading, counter-clockwise from east", lo=-360, hi=360)
+        default=0.0, metadata=spec("initial heading, counter-clockwise from east", lo=-360, hi=360)
     )
-    goal_tolerance_m: float = field(default=1.0, metadata=_spec("arrival radius", lo=0.1, hi=100.0))
+    goal_tolerance_m: float = field(default=1.0, metadata=spec("arrival radius", lo=0.1, hi=100.0))
     time_limit_s: float = field(
-        default=7200.0, metadata=_spec("mission time budget", lo=1.0, hi=1e7)
+        default=7200.0, metadata=spec("mission time budget", lo=1.0, hi=1e7)
     )
-    tick_s: float = field(default=0.5, metadata=_spec("control period", lo=0.01, hi=10.0))
+    tick_s: float = field(default=0.5, metadata=spec("control period", lo=0.01, hi=10.0))
     planning_latency_s: float = field(
-        default=2.0, metadata=_spec("mission time charged per plan", lo=0.0, hi=600.0)
+        default=2.0, metadata=spec("mission time charged per plan", lo=0.0, hi=600.0)
     )
     planner: str = field(
         default="d_star_lite",
-        metadata=_spec("path planner by name: d_star_lite (incremental) or grid_astar"),
+        metadata=spec("path planner by name: d_star_lite (incremental) or grid_astar"),
     )
     smooth_paths: bool = field(
         default=True,
-        metadata=_spec("drive any-angle shortcuts of each plan (line of sight on its costmap)"),
+        metadata=spec("drive any-angle shortcuts of each plan (line of sight on its costmap)"),
     )
     stall_timeout_s: float = field(
-        default=60.0, metadata=_spec("no progress for this long is a stall", lo=1.0, hi=1e5)
+        default=60.0, metadata=spec("no progress for this long is a stall", lo=1.0, hi=1e5)
     )
 
 
 @dataclass(frozen=True)
 class Scenario:
-    name: str = field(default="unnamed", metadata=_spec("short name, used in reports"))
-    description: str = field(default="", metadata=_spec("what the scenario is for"))
-    seed: int = field(default=0, metadata=_spec("seed of every random choice", lo=0, hi=2**63 - 1))
+    name: str = field(default="unnamed", metadata=spec("short name, used in reports"))
+    kind: str = field(
+        default="traverse",
+        metadata=spec("the mission: traverse here (see ilrs_auto.mission_kinds for the others)"),
+    )
+    description: str = field(default="", metadata=spec("what the scenario is for"))
+    seed: int = field(default=0, metadata=spec("seed of every random choice", lo=0, hi=2**63 - 1))
     terrain: TerrainConfig = field(default_factory=TerrainConfig)
     rocks: RockConfig = field(default_factory=RockConfig)
     rover: RoverConfig = field(default_factory=RoverConfig)
     camera: DepthCameraConfig = field(default_factory=DepthCameraConfig)
     mission: MissionConfig = field(default_factory=MissionConfig)
-    source: str = field(default="<memory>", metadata=_spec("the file this came from"))
+    source: str = field(default="<memory>", metadata=spec("the file this came from"))
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def where(self, key: str) -> str:
@@ -209,8 +213,22 @@ def parse_scenario(text: str, source: str = "<memory>") -> Scenario:
     lines: dict[str, int] = {}
     values = _build(Scenario, node, "", source, lines)
     scenario = Scenario(**values, source=source, lines=lines)
+    if scenario.kind != "traverse":
+        raise InputError(
+            f"{scenario.where('kind')}: a {scenario.kind!r} scenario is not a traverse scenario"
+        )
     _check_mission(scenario)
     return scenario
+
+
+def build_section(
+    cls: type, node: yaml.Node, prefix: str, source: str, lines: dict[str, int]
+) -> dict[str, Any]:
+    """The keyword arguments of dataclass ``cls`` read from a YAML mapping node, validated
+    against each field's type and ``_spec`` range, nested dataclasses included; ``lines``
+    collects the line of every dotted key. For other mission kinds' scenario files."""
+    values: dict[str, Any] = _build(cls, node, prefix, source, lines)
+    return values
 
 
 def _build(cls: type, node: yaml.Node, prefix: str, source: str, lines: dict[str, int]) -> Any:
