@@ -3,12 +3,15 @@
 #include <pybind11/stl.h>
 
 #include <string>
+#include <cstdint>
 #include <tuple>
+#include <vector>
 
 #include "array_checks.h"
 #include "bindings.h"
 #include "ilrs/sim/heightfield_raycast.h"
 #include "ilrs/sim/horizon.h"
+#include "ilrs/sim/stereo_render.h"
 
 namespace ilrs::bindings {
 
@@ -35,11 +38,100 @@ sim::HeightGrid HeightGridFrom(const CArray<float>& heights_m, double resolution
           std::get<1>(origin_xy_m)};
 }
 
+
+// A 3-vector property of a struct's double[3] member, as a tuple.
+template <typename T, double (T::*Member)[3]>
+std::tuple<double, double, double> GetVec3(const T& self) {
+  const double* v = self.*Member;
+  return {v[0], v[1], v[2]};
+}
+
+template <typename T, double (T::*Member)[3]>
+void SetVec3(T& self, const std::tuple<double, double, double>& value) {
+  double* v = self.*Member;
+  v[0] = std::get<0>(value);
+  v[1] = std::get<1>(value);
+  v[2] = std::get<2>(value);
+}
+
+// Shaded rendering and sun visibility (stereo_render.h).
+void DefineSceneRendering(py::module_& m) {
+  using sim::SceneLighting;
+  using sim::SurfaceParams;
+  static_cast<py::class_<SceneLighting>>(m.attr("SceneLighting"))
+      .def(py::init<>())
+      .def_property("sun_direction", &GetVec3<SceneLighting, &SceneLighting::sun_direction>,
+                    &SetVec3<SceneLighting, &SceneLighting::sun_direction>)
+      .def_readwrite("sun_irradiance", &SceneLighting::sun_irradiance)
+      .def_readwrite("cast_shadows", &SceneLighting::cast_shadows)
+      .def_readwrite("shadow_max_distance_m", &SceneLighting::shadow_max_distance_m)
+      .def_property("light_position_m", &GetVec3<SceneLighting, &SceneLighting::light_position_m>,
+                    &SetVec3<SceneLighting, &SceneLighting::light_position_m>)
+      .def_readwrite("light_intensity", &SceneLighting::light_intensity)
+      .def("validate", &SceneLighting::Validate);
+
+  static_cast<py::class_<SurfaceParams>>(m.attr("SurfaceParams"))
+      .def(py::init<>())
+      .def_readwrite("base_albedo", &SurfaceParams::base_albedo)
+      .def_readwrite("texture_contrast", &SurfaceParams::texture_contrast)
+      .def_readwrite("texture_cell_m", &SurfaceParams::texture_cell_m)
+      .def_readwrite("texture_seed", &SurfaceParams::texture_seed)
+      .def("validate", &SurfaceParams::Validate);
+
+  m.def(
+      "render_scene",
+      [](const CArray<float>& heights_m, const perception::PinholeIntrinsics& intrinsics,
+         const CArray<double>& position_m, const CArray<double>& rotation,
+         const RaycastParams& params, const SceneLighting& lighting,
+         const SurfaceParams& surface, bool with_radiance) {
+        const GridView<const float> heights = ConstGrid(heights_m, "heights_m");
+        const perception::CameraPose pose = PoseFromArrays(position_m, rotation);
+        intrinsics.Validate();
+        const int rows = intrinsics.height_px, cols = intrinsics.width_px;
+        py::array_t<float> depth({rows, cols}), irradiance({rows, cols});
+        py::array_t<float> radiance(with_radiance ? std::vector<py::ssize_t>{rows, cols}
+                                                  : std::vector<py::ssize_t>{0, 0});
+        const sim::SceneImages out{
+            {depth.mutable_data(), rows, cols},
+            {irradiance.mutable_data(), rows, cols},
+            {radiance.mutable_data(), with_radiance ? rows : 0, with_radiance ? cols : 0}};
+        {
+          py::gil_scoped_release release;
+          sim::RenderScene(heights, intrinsics, pose, params, lighting, surface, out);
+        }
+        return py::make_tuple(depth, irradiance, radiance);
+      },
+      py::arg("heights_m"), py::arg("intrinsics"), py::arg("position_m"), py::arg("rotation"),
+      py::arg("params"), py::arg("lighting"), py::arg("surface"), py::arg("with_radiance") = true);
+
+  m.def(
+      "sun_visibility",
+      [](const CArray<float>& heights_m, double resolution_m, const CArray<double>& points_m,
+         const SceneLighting& lighting) {
+        const GridView<const float> heights = ConstGrid(heights_m, "heights_m");
+        if (points_m.ndim() != 2 || points_m.shape(1) != 3) {
+          throw py::value_error("points_m must have shape (N, 3), got " + ShapeText(points_m));
+        }
+        const int n = static_cast<int>(points_m.shape(0));
+        py::array_t<std::uint8_t> visible(n);
+        const GridView<const double> points(points_m.data(), n, 3);
+        const GridView<std::uint8_t> out(visible.mutable_data(), n, 1);
+        {
+          py::gil_scoped_release release;
+          sim::SunVisibility(heights, resolution_m, points, lighting, out);
+        }
+        return visible;
+      },
+      py::arg("heights_m"), py::arg("resolution_m"), py::arg("points_m"), py::arg("lighting"));
+}
+
 }  // namespace
 
 void DeclareSim(py::module_& m) {
   py::class_<RaycastParams>(m, "RaycastParams");
   py::class_<HorizonParams>(m, "HorizonParams");
+  py::class_<sim::SceneLighting>(m, "SceneLighting");
+  py::class_<sim::SurfaceParams>(m, "SurfaceParams");
 }
 
 void DefineSim(py::module_& m) {
@@ -125,6 +217,8 @@ void DefineSim(py::module_& m) {
       },
       py::arg("heights_m"), py::arg("resolution_m"), py::arg("origin_xy_m"),
       py::arg("observers"), py::arg("azimuth_deg"), py::arg("params"));
+
+  DefineSceneRendering(m);
 }
 
 }  // namespace ilrs::bindings
