@@ -114,6 +114,22 @@ class DepthCameraConfig:
     noise_per_range2: float = field(
         default=0.0002, metadata=spec("depth noise growth per range squared", lo=0.0, hi=1.0)
     )
+    lit_only: bool = field(
+        default=False,
+        metadata=spec("no depth where neither the Sun nor the rover light reaches the surface"),
+    )
+    rover_light_intensity: float = field(
+        default=0.0,
+        metadata=spec(
+            "rover light at the camera: irradiance at 1 m, fraction of full sunlight (0 = none)",
+            lo=0.0,
+            hi=1000.0,
+        ),
+    )
+    min_irradiance: float = field(
+        default=0.01,
+        metadata=spec("with lit_only, the least irradiance that gives depth", lo=0.0, hi=1.0),
+    )
 
 
 @dataclass(frozen=True)
