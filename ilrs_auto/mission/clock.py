@@ -6,6 +6,7 @@ A simulated clock moves only when told to; a real clock follows the monotonic sy
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -51,3 +52,29 @@ class RealClock:
     @property
     def deterministic(self) -> bool:
         return False
+
+
+class PacedClock:
+    """Real time that can also be waited on: :meth:`advance` sleeps until ``dt_s`` after the
+    current time (for sequence steps run on hardware, where a step's duration really passes).
+    Time spent elsewhere (a command's round trip) counts too, as it does on the robot."""
+
+    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._t0 = time.monotonic()
+        self._sleep = sleep
+
+    @property
+    def now_s(self) -> float:
+        return time.monotonic() - self._t0
+
+    @property
+    def deterministic(self) -> bool:
+        return False
+
+    def advance(self, dt_s: float) -> float:
+        if not dt_s > 0.0:
+            raise ValueError(f"dt_s must be > 0, got {dt_s}")
+        target = self.now_s + dt_s
+        while (left := target - self.now_s) > 0.0:
+            self._sleep(left)
+        return self.now_s
