@@ -19,11 +19,15 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from ilrs_auto.errors import InputError
+
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from firmware_bridge.auth import KeyRing
     from firmware_bridge.dictionary import Dictionary, EventRecord, TelemetryRecord, TmRecord
     from firmware_bridge.link import CommandLink
+    from firmware_bridge.transport import Transport
 
 EXIT_BAD_INPUT = 2
 EXIT_COMMAND_FAILED = 1
@@ -105,7 +109,6 @@ def bridge(
       ilrs-auto bridge --port /dev/ttyUSB0 --keys ops.keys --watch 30
     """
     # Imported here so that `ilrs-auto --help` stays quick.
-    from firmware_bridge.auth import KeyFileError, load_key_file
     from firmware_bridge.dictionary import (
         CommandError,
         DictionaryError,
@@ -114,7 +117,7 @@ def bridge(
         load_dictionary,
     )
     from firmware_bridge.link import CommandFailedError, CommandLink
-    from firmware_bridge.transport import TransportError, open_transport
+    from firmware_bridge.transport import TransportError
 
     if (port is None) == (tcp is None):
         _fail("give exactly one of --port DEVICE or --tcp HOST:PORT")
@@ -132,18 +135,10 @@ def bridge(
             definition, _ = dictionary.encode_args(command, arguments)
         except CommandError as error:
             _fail(str(error))
-    if key_file is None:
-        _fail(f"give --keys FILE (or set ${KEYS_ENV})")
     try:
-        keys = load_key_file(key_file, dictionary)
-    except KeyFileError as error:
+        keys, key_id = load_keys(dictionary, key_file, key_id)
+    except InputError as error:
         _fail(str(error))
-    if key_id is None:
-        if len(keys) != 1:
-            _fail(f"{key_file} holds keys {sorted(keys)}: choose one with --key-id")
-        key_id = next(iter(keys))
-    if key_id not in keys:
-        _fail(f"--key-id {key_id}: not in {key_file} (holds {sorted(keys)})")
     if command is not None and not dictionary.is_authorized(key_id, target, definition.opcode):
         info = dictionary.key(key_id)
         partner = info.partner if info else "?"
@@ -152,10 +147,9 @@ def bridge(
             f"{dictionary.robot(target).name} (dictionary authorization rules)"
         )
 
-    spec = f"serial:{port}@{baud}" if port is not None else f"tcp:{tcp}"
     try:
-        transport = open_transport(spec)
-    except (TransportError, ValueError) as error:
+        transport = open_port(port, baud, tcp)
+    except InputError as error:
         _fail(str(error))
 
     events: deque[EventRecord] = deque(maxlen=8)
@@ -198,6 +192,40 @@ def bridge(
         link.close()
     if status:
         sys.exit(status)
+
+
+def load_keys(
+    dictionary: Dictionary, key_file: Path | None, key_id: int | None
+) -> tuple[KeyRing, int]:
+    """The key ring of ``--keys`` and the key to sign with (the only one when not given)."""
+    from firmware_bridge.auth import KeyFileError, load_key_file
+
+    if key_file is None:
+        raise InputError(f"give --keys FILE (or set ${KEYS_ENV})")
+    try:
+        keys = load_key_file(key_file, dictionary)
+    except KeyFileError as error:
+        raise InputError(str(error)) from None
+    if key_id is None:
+        if len(keys) != 1:
+            raise InputError(f"{key_file} holds keys {sorted(keys)}: choose one with --key-id")
+        key_id = next(iter(keys))
+    if key_id not in keys:
+        raise InputError(f"--key-id {key_id}: not in {key_file} (holds {sorted(keys)})")
+    return keys, key_id
+
+
+def open_port(port: str | None, baud: int, tcp: str | None) -> Transport:
+    """The transport of ``--port DEVICE`` (at ``baud``) or ``--tcp HOST:PORT``."""
+    from firmware_bridge.transport import TransportError, open_transport
+
+    if (port is None) == (tcp is None):
+        raise InputError("give exactly one of --port DEVICE or --tcp HOST:PORT")
+    spec = f"serial:{port}@{baud}" if port is not None else f"tcp:{tcp}"
+    try:
+        return open_transport(spec)
+    except (TransportError, ValueError) as error:
+        raise InputError(str(error)) from None
 
 
 def _parse_arguments(command: str, items: tuple[str, ...]) -> dict[str, str]:
