@@ -13,6 +13,7 @@ import pytest
 from ilrs_auto.perception.elevation import CameraPose, PinholeCamera
 from ilrs_auto.sim.depth_camera import DepthCamera
 from ilrs_auto.sim.scenario import DepthCameraConfig
+from ilrs_auto.sim.stereo_camera import SceneLight
 
 F32 = npt.NDArray[np.float32]
 
@@ -175,3 +176,59 @@ def test_noise_spread_grows_with_range_as_configured() -> None:
     low, high = chi2_bounds(z.size)
     assert low < float(np.sum(z**2)) < high
     assert abs(float(np.mean(z))) < 5.0 / math.sqrt(z.size)
+
+
+# --- lit_only: no depth where nothing is lit ------------------------------------------------------
+
+
+def wall_world() -> F32:
+    """Flat ground with a 2 m wall across x in [14, 14.4] m."""
+    ground = flat()
+    ground[:, 140:144] = 2.0
+    return ground
+
+
+def test_lit_only_is_off_by_default_and_then_needs_no_light() -> None:
+    assert not DepthCameraConfig().lit_only
+    cam = DepthCamera(NOISELESS, RES, np.random.default_rng(0))
+    pose = cam.pose(10.0, 15.0, 0.0, 0.0)
+    np.testing.assert_array_equal(
+        cam.render(wall_world(), pose), cam.render(wall_world(), pose, SceneLight.night())
+    )
+
+
+def test_lit_only_drops_the_wall_shadow_and_everything_at_night() -> None:
+    lit_only = replace(NOISELESS, lit_only=True)
+    plain = DepthCamera(NOISELESS, RES, np.random.default_rng(0))
+    cam = DepthCamera(lit_only, RES, np.random.default_rng(0))
+    # Looking east at the wall with the Sun low behind it (from the east, 20 deg up): the
+    # ground from 14 - 2 / tan(20 deg) = 8.5 m up to the wall is in its shadow.
+    pose = cam.pose(6.0, 15.0, 0.0, 0.0)
+    world = wall_world()
+    sun = SceneLight.from_sky(90.0, 20.0)
+    everything = plain.render(world, pose)
+    seen = cam.render(world, pose, sun)
+    _, _, x, _ = ray_to_plane(cam.intrinsics, pose, 0.0)
+    in_shadow = np.isfinite(everything) & np.isfinite(x) & (x > 8.9) & (x < 13.8)
+    in_sun = np.isfinite(everything) & np.isfinite(x) & (x < 8.1)
+    assert in_shadow.sum() > 50 and in_sun.sum() > 50
+    assert np.isnan(seen[in_shadow]).all()
+    np.testing.assert_array_equal(seen[in_sun], everything[in_sun])
+    with pytest.raises(ValueError, match="needs the scene's light"):
+        cam.render(world, pose)
+    assert np.isnan(cam.render(world, pose, SceneLight.night())).all()
+
+
+def test_rover_light_gives_depth_in_the_dark_out_to_where_it_fades() -> None:
+    # Intensity 4 at 1 m; min_irradiance 0.04 of full sun: on flat ground seen from 1.5 m the
+    # light reaches 4 * (1.5 / r) / r^2 >= 0.04, that is out to r = (150)^(1/3) = 5.3 m.
+    config = replace(NOISELESS, lit_only=True, rover_light_intensity=4.0, min_irradiance=0.04)
+    cam = DepthCamera(config, RES, np.random.default_rng(0))
+    pose = cam.pose(10.0, 15.0, 0.0, 0.0)
+    depth = cam.render(flat(), pose, SceneLight.night())
+    expected, range_m, _, _ = ray_to_plane(cam.intrinsics, pose, 0.0)
+    near = np.isfinite(expected) & (range_m < 5.1)
+    far = np.isfinite(expected) & (range_m > 5.5)
+    assert near.sum() > 100 and far.sum() > 100
+    np.testing.assert_allclose(depth[near], expected[near], atol=1e-3)
+    assert np.isnan(depth[far]).all()
