@@ -20,6 +20,12 @@ class MissionClock(Protocol):
         ...
 
 
+class StepClock(MissionClock, Protocol):
+    """A mission clock that a sequence executor moves on by each step's duration."""
+
+    def advance(self, dt_s: float) -> float: ...
+
+
 class SimClock:
     def __init__(self, start_s: float = 0.0) -> None:
         self._now_s = float(start_s)

@@ -27,7 +27,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
-from ilrs_auto.mission.clock import SimClock
+from ilrs_auto.mission.clock import SimClock, StepClock
 from ilrs_auto.mission.conditions import Env, evaluate
 from ilrs_auto.mission.sequence import (
     Command,
@@ -163,10 +163,11 @@ class _SequenceEnded(Exception):  # noqa: N818  (control flow, not an error)
 
 class SequenceExecutor:
     """Runs one valid sequence (one the validator found no error in) once. The mission clock
-    is simulated: it starts at 0 when the sequence starts and moves only as steps take time."""
+    starts at 0 when the sequence starts; a simulated one moves only as steps take time, a
+    paced one (on hardware) waits each step's time out in real time."""
 
     def __init__(
-        self, sequence: SequenceFile, robot: SequenceRobot, clock: SimClock | None = None
+        self, sequence: SequenceFile, robot: SequenceRobot, clock: StepClock | None = None
     ) -> None:
         self.sequence = sequence
         self.robot = robot
@@ -185,6 +186,11 @@ class SequenceExecutor:
 
     @property
     def soc_pct(self) -> float:
+        """The robot's measured state of charge when it reports one (hardware), else the
+        sequence's power model (simulation)."""
+        measured: float | None = getattr(self.robot, "measured_soc_pct", None)
+        if measured is not None:
+            return measured
         return self.power.initial_soc_pct - 100.0 * self.energy_wh / self.power.battery_wh
 
     def in_contact(self, time_s: float) -> bool:
