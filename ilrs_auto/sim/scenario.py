@@ -162,6 +162,175 @@ class MissionConfig:
     stall_timeout_s: float = field(
         default=60.0, metadata=spec("no progress for this long is a stall", lo=1.0, hi=1e5)
     )
+    start_utc: str = field(
+        default="2024-08-14T12:00",
+        metadata=spec("mission start time, UTC (YYYY-MM-DD[THH:MM[:SS]]): places the Sun"),
+    )
+
+
+# ---- power and thermal (the model is ilrs_auto.sim.power) ------------------------------------
+@dataclass(frozen=True)
+class PanelConfig:
+    area_m2: float = field(default=0.8, metadata=spec("cell area", lo=0.0, hi=50.0, lo_open=True))
+    efficiency: float = field(
+        default=0.28, metadata=spec("cell efficiency at the bus", lo=0.0, hi=1.0, lo_open=True)
+    )
+    tracking: bool = field(
+        default=True,
+        metadata=spec("mast-mounted panel turned to the Sun's azimuth (false: fixed to the body)"),
+    )
+    normal_elevation_deg: float = field(
+        default=0.0,
+        metadata=spec(
+            "panel normal above the horizon (0: vertical, best for a low Sun)", lo=-90, hi=90
+        ),
+    )
+    azimuth_offset_deg: float = field(
+        default=90.0,
+        metadata=spec(
+            "fixed panel: normal counter-clockwise from the rover's heading", lo=-360, hi=360
+        ),
+    )
+    height_m: float = field(
+        default=1.5, metadata=spec("panel height above the ground (its horizon)", lo=0.0, hi=10.0)
+    )
+
+
+@dataclass(frozen=True)
+class BatteryConfig:
+    capacity_wh: float = field(
+        default=600.0, metadata=spec("usable energy when full", lo=0.0, hi=1e6, lo_open=True)
+    )
+    initial_soc: float = field(default=0.8, metadata=spec("state of charge at start", lo=0, hi=1))
+    charge_efficiency: float = field(
+        default=0.95, metadata=spec("stored / delivered by the bus", lo=0.0, hi=1.0, lo_open=True)
+    )
+    discharge_efficiency: float = field(
+        default=0.95, metadata=spec("delivered / drawn from cells", lo=0.0, hi=1.0, lo_open=True)
+    )
+    reserve_soc: float = field(
+        default=0.2, metadata=spec("below this state of charge: power_critical", lo=0, hi=1)
+    )
+    full_v: float = field(default=33.6, metadata=spec("bus voltage when full", lo=1, hi=1000))
+    empty_v: float = field(default=24.0, metadata=spec("bus voltage when empty", lo=1, hi=1000))
+    min_bus_v: float = field(
+        default=22.0, metadata=spec("below this bus voltage: brownout", lo=0, hi=1000)
+    )
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    idle_w: float = field(default=15.0, metadata=spec("avionics, always on", lo=0, hi=1e4))
+    perception_w: float = field(
+        default=10.0, metadata=spec("camera and mapping, while frames come", lo=0, hi=1e4)
+    )
+    planning_w: float = field(
+        default=15.0, metadata=spec("path planning, while a plan is computed", lo=0, hi=1e4)
+    )
+    drive_w_per_mps: float = field(
+        default=250.0, metadata=spec("drive motors per m/s of commanded speed", lo=0, hi=1e5)
+    )
+    heater_w: float = field(default=40.0, metadata=spec("survival heaters when on", lo=0, hi=1e4))
+
+
+@dataclass(frozen=True)
+class ThermalConfig:
+    initial_k: float = field(
+        default=283.0, metadata=spec("node temperature at start", lo=1, hi=600)
+    )
+    heat_capacity_j_per_k: float = field(
+        default=20000.0, metadata=spec("lumped heat capacity", lo=0.0, hi=1e9, lo_open=True)
+    )
+    absorptivity: float = field(
+        default=0.1, metadata=spec("solar absorptivity of the sunlit side", lo=0, hi=1)
+    )
+    sunlit_area_m2: float = field(
+        default=0.5, metadata=spec("area facing the Sun (a side: the Sun is low)", lo=0, hi=100)
+    )
+    emissivity: float = field(
+        default=0.8, metadata=spec("infrared emissivity of the radiator", lo=0, hi=1)
+    )
+    radiator_area_m2: float = field(
+        default=0.5, metadata=spec("radiating area", lo=0.0, hi=100.0, lo_open=True)
+    )
+    sky_view_factor: float = field(
+        default=0.5, metadata=spec("fraction of the radiator's view that is sky", lo=0, hi=1)
+    )
+    sky_k: float = field(default=40.0, metadata=spec("effective sky temperature", lo=0, hi=400))
+    internal_fraction: float = field(
+        default=0.8, metadata=spec("share of the electrical load dissipated inside", lo=0, hi=1)
+    )
+    heater_setpoint_k: float = field(
+        default=253.0, metadata=spec("heaters switch on below this", lo=1, hi=600)
+    )
+    heater_hysteresis_k: float = field(
+        default=3.0, metadata=spec("heaters switch off this far above the setpoint", lo=0, hi=100)
+    )
+
+
+@dataclass(frozen=True)
+class PowerConfig:
+    panel: PanelConfig = field(default_factory=PanelConfig)
+    battery: BatteryConfig = field(default_factory=BatteryConfig)
+    loads: LoadConfig = field(default_factory=LoadConfig)
+    thermal: ThermalConfig = field(default_factory=ThermalConfig)
+    sun_step_s: float = field(
+        default=60.0, metadata=spec("spacing of the precomputed Sun track", lo=1.0, hi=3600.0)
+    )
+
+
+# ---- faults injected at mission times, and how the traverse responds ------------------------
+FAULT_TYPES = ("wheel_stuck", "sensor_dropout", "link_loss", "mcu_reset", "brownout")
+# brownout's sag lasts a second unless told; every other fault needs its duration.
+FAULT_DEFAULT_DURATION_S = {"brownout": 1.0}
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    type: str = field(default="", metadata=spec(f"one of: {', '.join(FAULT_TYPES)}"))
+    time_s: float = field(
+        default=math.nan, metadata=spec("mission time it strikes (required)", lo=0.0, hi=1e7)
+    )
+    duration_s: float = field(
+        default=math.nan,
+        metadata=spec(
+            "how long it lasts (mcu_reset: the reboot time)", lo=0.0, hi=1e7, lo_open=True
+        ),
+    )
+    sag_v: float = field(
+        default=8.0, metadata=spec("brownout: bus voltage drop", lo=0.0, hi=1000.0, lo_open=True)
+    )
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.duration_s) and self.type in FAULT_DEFAULT_DURATION_S:
+            object.__setattr__(self, "duration_s", FAULT_DEFAULT_DURATION_S[self.type])
+
+    @property
+    def end_s(self) -> float:
+        return self.time_s + self.duration_s
+
+
+@dataclass(frozen=True)
+class ResponseConfig:
+    frame_gap_s: float = field(
+        default=3.0, metadata=spec("no frame for this long: stop and wait", lo=0.01, hi=1e5)
+    )
+    dropout_timeout_s: float = field(
+        default=60.0, metadata=spec("no frame for this long: sensor_dropout fault", lo=0.01, hi=1e5)
+    )
+    unknown_lookahead_m: float = field(
+        default=3.0, metadata=spec("path length ahead checked for unknown ground", lo=0, hi=100)
+    )
+    unknown_max_fraction: float = field(
+        default=0.3, metadata=spec("more unknown than this ahead: stop and wait", lo=0, hi=1)
+    )
+    unknown_timeout_s: float = field(
+        default=60.0,
+        metadata=spec("still unknown after this long: view_unknown fault", lo=0.01, hi=1e5),
+    )
+    reboot_timeout_s: float = field(
+        default=120.0, metadata=spec("drive not back after this long: fault", lo=0.01, hi=1e5)
+    )
 
 
 @dataclass(frozen=True)
@@ -178,6 +347,9 @@ class Scenario:
     rover: RoverConfig = field(default_factory=RoverConfig)
     camera: DepthCameraConfig = field(default_factory=DepthCameraConfig)
     mission: MissionConfig = field(default_factory=MissionConfig)
+    power: PowerConfig = field(default_factory=PowerConfig)
+    responses: ResponseConfig = field(default_factory=ResponseConfig)
+    faults: tuple[FaultConfig, ...] = field(default=(), metadata=spec("faults to inject"))
     source: str = field(default="<memory>", metadata=spec("the file this came from"))
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -241,7 +413,7 @@ def build_section(
     cls: type, node: yaml.Node, prefix: str, source: str, lines: dict[str, int]
 ) -> dict[str, Any]:
     """The keyword arguments of dataclass ``cls`` read from a YAML mapping node, validated
-    against each field's type and ``_spec`` range, nested dataclasses included; ``lines``
+    against each field's type and ``spec`` range, nested dataclasses included; ``lines``
     collects the line of every dotted key. For other mission kinds' scenario files."""
     values: dict[str, Any] = _build(cls, node, prefix, source, lines)
     return values
@@ -272,9 +444,33 @@ def _build(cls: type, node: yaml.Node, prefix: str, source: str, lines: dict[str
         if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             section: Any = hint
             values[key] = section(**_build(section, value_node, dotted + ".", source, lines))
+        elif _section_list(hint) is not None:
+            values[key] = _build_list(_section_list(hint), value_node, dotted, source, lines)
         else:
             values[key] = _scalar(hint, value_node, f"{source}:{line}: {dotted}", fields[key])
     return values
+
+
+def _section_list(hint: Any) -> Any:
+    """The dataclass of a ``tuple[Section, ...]`` hint, else None."""
+    args = typing.get_args(hint)
+    tuple_of_any = typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis
+    if tuple_of_any and isinstance(args[0], type) and dataclasses.is_dataclass(args[0]):
+        return args[0]
+    return None
+
+
+def _build_list(
+    cls: Any, node: yaml.Node, dotted: str, source: str, lines: dict[str, int]
+) -> tuple[Any, ...]:
+    """A YAML sequence of mappings as a tuple of ``cls``; item i's keys are ``dotted.i.key``."""
+    if not isinstance(node, yaml.SequenceNode):
+        raise InputError(f"{source}:{node.start_mark.line + 1}: {dotted}: expected a list")
+    items = []
+    for i, item in enumerate(node.value):
+        lines[f"{dotted}.{i}"] = item.start_mark.line + 1
+        items.append(cls(**_build(cls, item, f"{dotted}.{i}.", source, lines)))
+    return tuple(items)
 
 
 def _scalar(hint: Any, node: yaml.Node, where: str, spec: dataclasses.Field[Any]) -> Any:
@@ -339,6 +535,7 @@ def _check_mission(scenario: Scenario) -> None:
             f"{scenario.where('mission.planner')}: unknown planner "
             f"{scenario.mission.planner!r} (known: {', '.join(planner_names())})"
         )
+    _check_power_and_faults(scenario)
     rocks = scenario.rocks
     if rocks.max_diameter_m < rocks.min_diameter_m:
         raise InputError(
@@ -347,13 +544,50 @@ def _check_mission(scenario: Scenario) -> None:
         )
 
 
+def _check_power_and_faults(scenario: Scenario) -> None:
+    from ilrs_auto.sim.ephemeris import parse_utc
+
+    try:
+        parse_utc(scenario.mission.start_utc)
+    except InputError as exc:
+        raise InputError(f"{scenario.where('mission.start_utc')}: {exc}") from None
+    battery = scenario.power.battery
+    if battery.empty_v >= battery.full_v:
+        raise InputError(
+            f"{scenario.where('power.battery.empty_v')}: must be < power.battery.full_v "
+            f"({battery.full_v}), got {battery.empty_v}"
+        )
+    for i, fault in enumerate(scenario.faults):
+        item = f"faults.{i}"
+        if fault.type not in FAULT_TYPES:
+            where = scenario.where(f"{item}.type") if fault.type else scenario.where(item)
+            problem = f"unknown fault type {fault.type!r}" if fault.type else "type missing"
+            raise InputError(f"{where}: {problem} (one of: {', '.join(FAULT_TYPES)})")
+        if math.isnan(fault.time_s):
+            raise InputError(f"{scenario.where(item)}: time_s missing (mission time, s)")
+        if math.isnan(fault.duration_s) and fault.type not in FAULT_DEFAULT_DURATION_S:
+            raise InputError(
+                f"{scenario.where(item)}: duration_s missing (a {fault.type} lasts a given time)"
+            )
+        if f"{item}.sag_v" in scenario.lines and fault.type != "brownout":
+            raise InputError(f"{scenario.where(item + '.sag_v')}: only a brownout has sag_v")
+
+
 __all__ = [
+    "FAULT_TYPES",
+    "BatteryConfig",
     "DepthCameraConfig",
+    "FaultConfig",
+    "LoadConfig",
     "MissionConfig",
+    "PanelConfig",
+    "PowerConfig",
+    "ResponseConfig",
     "RockConfig",
     "RoverConfig",
     "Scenario",
     "TerrainConfig",
+    "ThermalConfig",
     "load_scenario",
     "parse_scenario",
 ]
