@@ -4,8 +4,9 @@ dry-run it in simulation.
 ``validate SEQUENCE`` prints a summary and exits 0 when the sequence is valid (warnings go to
 stderr); otherwise it lists every problem on stderr, one ``FILE:LINE: path: problem`` per line,
 then one ``ilrs-auto: error:`` line, and exits 2. ``sequence run --dry-run SEQUENCE`` validates,
-runs the sequence in simulation, prints a table of its steps and writes a JSON log; it exits 0
-when the sequence completed, 1 when it ended early (safe mode or an abort), 2 on bad input.
+runs the sequence in simulation, prints a table of its steps and writes a JSON log; with
+``--port``/``--tcp`` instead it runs on the robot through its MCU link. It exits 0 when the
+sequence completed, 1 when it ended early (safe mode or an abort), 2 on bad input.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ilrs_auto.errors import InputError
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from ilrs_auto.mission.sequence import SequenceFile
     from ilrs_auto.mission.sequence_executor import RunLog
     from ilrs_auto.mission.sequence_validator import Report
 
@@ -87,36 +89,61 @@ sequence.add_command(validate)
 @click.argument(
     "sequence_path", metavar="SEQUENCE", type=click.Path(dir_okay=False, path_type=Path)
 )
+@click.option("--dry-run", is_flag=True, help="Run in simulation.")
+@click.option("--port", metavar="DEVICE", help="On hardware: the robot MCU's serial port.")
+@click.option("--baud", type=click.IntRange(min=1), default=115200, show_default=True)
+@click.option("--tcp", metavar="HOST:PORT", help="On hardware: the robot MCU's TCP endpoint.")
 @click.option(
-    "--dry-run",
-    is_flag=True,
-    help="Run in simulation (the only mode yet: hardware runs need the supervisor).",
+    "--keys",
+    "key_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="On hardware: the key file to sign commands with [default: $ILRS_BRIDGE_KEYS].",
 )
+@click.option("--key-id", type=click.IntRange(1, 255), default=None, help="Key to sign with.")
 @click.option(
     "--log",
     "log_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="JSON log of the run [default: ilrs-dryrun-<sequence name>.json].",
+    help="JSON log of the run [default: ilrs-dryrun-<name>.json, or ilrs-run-<name>.json].",
 )
 @click.option("--quiet", is_flag=True, help="No step table.")
-def run(sequence_path: Path, dry_run: bool, log_path: Path | None, quiet: bool) -> None:
-    """Run a valid sequence: with --dry-run, in simulation, printing each step's outcome."""
-    if not dry_run:
+def run(
+    sequence_path: Path,
+    dry_run: bool,
+    port: str | None,
+    baud: int,
+    tcp: str | None,
+    key_file: Path | None,
+    key_id: int | None,
+    log_path: Path | None,
+    quiet: bool,
+) -> None:
+    """Run a valid sequence: with --dry-run in simulation; with --port or --tcp on the robot
+    named by the sequence, through its microcontroller link (MCU commands, waits, ifs, repeats
+    and safe_mode, in real time; steps that need the autonomy stack on board are refused
+    before anything is sent). Prints each step's outcome and writes a JSON log."""
+    on_robot = port is not None or tcp is not None
+    if dry_run == on_robot:
         _fail(
-            "sequence run: only --dry-run is available: running on a robot goes through the "
-            "supervisor, which does not exist yet"
+            "sequence run: give --dry-run (simulation) or --port/--tcp (the robot), not "
+            + ("both" if dry_run else "neither")
         )
     report = _checked(sequence_path)
     parsed = report.sequence
     if parsed is None:
         _fail(f"{sequence_path}: could not be read")
     from ilrs_auto.mission.sequence_executor import write_log
-    from ilrs_auto.sim.sequence_robot import dry_run as simulate
 
-    target = log_path or Path(f"ilrs-dryrun-{parsed.name}.json")
+    target = log_path or Path(f"ilrs-{'dryrun' if dry_run else 'run'}-{parsed.name}.json")
     try:
-        log = simulate(parsed)
+        if dry_run:
+            from ilrs_auto.sim.sequence_robot import dry_run as simulate
+
+            log = simulate(parsed)
+        else:
+            log = _run_on_robot(parsed, port, baud, tcp, key_file, key_id)
     except InputError as error:
         _fail(str(error))
     try:
@@ -137,6 +164,53 @@ def run(sequence_path: Path, dry_run: bool, log_path: Path | None, quiet: bool) 
     click.echo(str(target))
     if log.result != "completed":
         sys.exit(EXIT_ENDED_EARLY)
+
+
+def _run_on_robot(
+    parsed: SequenceFile,
+    port: str | None,
+    baud: int,
+    tcp: str | None,
+    key_file: Path | None,
+    key_id: int | None,
+) -> RunLog:
+    """Runs the sequence through the MCU link of the robot it names, in real time."""
+    import os
+
+    from firmware_bridge.dictionary import default_dictionary
+    from ilrs_auto.bridge_cli import KEYS_ENV, load_keys, open_port
+    from ilrs_auto.mission.clock import PacedClock
+    from ilrs_auto.mission.linked_robot import LinkedRobot, unsupported_steps
+    from ilrs_auto.mission.sequence_executor import SequenceExecutor
+
+    refused = unsupported_steps(parsed)
+    if refused:
+        for line in refused:
+            click.echo(line, err=True)
+        raise InputError(
+            f"{parsed.source}: {len(refused)} step(s) cannot run over an MCU link; "
+            "dry-run it instead, or run it on a robot with the autonomy stack"
+        )
+    dictionary = default_dictionary()
+    if parsed.robot is None:
+        raise InputError(f"{parsed.source}: robot: name the robot to run on (sequence key robot)")
+    try:
+        robot_id = dictionary.robot(parsed.robot).robot_id
+    except KeyError as error:
+        raise InputError(f"{parsed.source}: robot: {error.args[0]}") from None
+    env_keys = os.environ.get(KEYS_ENV)
+    keys, key_id = load_keys(dictionary, key_file or (Path(env_keys) if env_keys else None), key_id)
+    from firmware_bridge.link import CommandLink
+
+    link = CommandLink(
+        open_port(port, baud, tcp), dictionary, keys, key_id=key_id, robot_id=robot_id
+    )
+    try:
+        robot = LinkedRobot(link, parsed.start_xy_m or (0.0, 0.0))
+        robot.refresh()
+        return SequenceExecutor(parsed, robot, PacedClock()).run()
+    finally:
+        link.close()
 
 
 _OUTCOME_STYLE = {

@@ -4,6 +4,7 @@ its own stderr line, no traceback, the step table and the JSON log."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -162,9 +163,13 @@ def test_dry_run_refuses_invalid_sequences_and_hardware_runs(tmp_path: Path) -> 
     result = CliRunner().invoke(main, ["sequence", "run", str(EXAMPLE)])
     assert result.exit_code == 2
     assert result.stderr == (
-        "ilrs-auto: error: sequence run: only --dry-run is available: running on a robot goes "
-        "through the supervisor, which does not exist yet\n"
+        "ilrs-auto: error: sequence run: give --dry-run (simulation) or --port/--tcp (the "
+        "robot), not neither\n"
     )
+    result = CliRunner().invoke(
+        main, ["sequence", "run", "--dry-run", "--tcp", "127.0.0.1:9", str(EXAMPLE)]
+    )
+    assert result.exit_code == 2 and result.stderr.endswith("not both\n")
 
 
 def test_an_unwritable_log_is_one_line_exit_2(tmp_path: Path) -> None:
@@ -177,3 +182,83 @@ def test_an_unwritable_log_is_one_line_exit_2(tmp_path: Path) -> None:
     assert (
         result.stderr.startswith("ilrs-auto: error: ") and "cannot write the log" in result.stderr
     )
+
+
+# ---- on a robot, through its MCU link -------------------------------------------------------
+
+MCU_ONLY = """\
+sequence: mcu-checkout
+robot: rover_r1
+steps:
+  - SET_POWER: {rail: CAMERA, "on": true}
+  - DRIVE: {left_mps: 0.1, right_mps: 0.1, duration_ms: 300}
+  - if: mode == IDLE
+    then:
+      - STOP: {}
+    else:
+      - safe_mode: {reason: still driving after the drive's time}
+  - wait: {for_s: 1}
+  - SET_POWER: {rail: CAMERA, "on": false}
+"""
+TEST_KEYS = Path(__file__).parent / "firmware_bridge" / "data" / "test_keys.txt"
+RUN = ["sequence", "run", "--keys", str(TEST_KEYS), "--key-id", "1"]
+
+
+def test_a_sequence_runs_on_the_robot_through_its_mcu_link(tmp_path: Path) -> None:
+    from firmware_bridge.auth import load_key_file
+    from firmware_bridge.dictionary import default_dictionary
+    from firmware_bridge.link import RobotEndpoint
+    from firmware_bridge.sim_mcu import RoverMcuModel
+    from firmware_bridge.testing import TcpEndpointServer
+
+    path = tmp_path / "checkout.yaml"
+    path.write_text(MCU_ONLY)
+    log_path = tmp_path / "run.json"
+    dictionary = default_dictionary()
+    model = RoverMcuModel()
+    keys = load_key_file(TEST_KEYS, dictionary).only(1, 20)
+    with TcpEndpointServer(RobotEndpoint(dictionary, keys, 1, model)) as server:
+        result = CliRunner().invoke(
+            main,
+            [*RUN, str(path), "--tcp", f"127.0.0.1:{server.port}", "--log", str(log_path)],
+        )
+    assert result.exit_code == 0, result.output
+    executed = [name for name, _ in model.executed if name != "REQUEST_HOUSEKEEPING"]
+    assert executed == ["SET_POWER", "DRIVE", "STOP", "SET_POWER"]  # mode was IDLE again
+    log = json.loads(log_path.read_text())
+    assert log["result"] == "completed"
+    steps = {s["line"]: s for s in log["steps"]}
+    assert "ACCEPTED by the robot" in steps[5]["detail"]
+    assert steps[5]["end_s"] - steps[5]["start_s"] >= 0.3  # the drive's time really passed
+    assert steps[11]["end_s"] - steps[11]["start_s"] >= 1.0
+
+
+def test_a_sequence_needing_the_autonomy_stack_is_refused_before_anything_is_sent(
+    tmp_path: Path,
+) -> None:
+    log_path = tmp_path / "never.json"
+    result = CliRunner().invoke(
+        main,
+        [*RUN, str(EXAMPLE), "--tcp", "127.0.0.1:9", "--log", str(log_path)],
+    )
+    assert result.exit_code == 2 and not log_path.exists()
+    lines = result.stderr.splitlines()
+    assert any(
+        line.startswith(f"{EXAMPLE}:") and ": drive_to: needs the autonomy" in line
+        for line in lines
+    )
+    assert lines[-1].startswith("ilrs-auto: error: ") and "cannot run over an MCU link" in lines[-1]
+
+
+def test_an_unreachable_robot_is_one_line_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "checkout.yaml"
+    path.write_text(MCU_ONLY)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = CliRunner().invoke(
+        main,
+        [*RUN, str(path), "--tcp", f"127.0.0.1:{port}"],
+    )
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("ilrs-auto: error: ")

@@ -48,6 +48,7 @@ class LinkedRobot:
         self.link = link
         self._xy = (float(start_xy_m[0]), float(start_xy_m[1]))
         self.sent: list[tuple[str, int, str]] = []  # (command, sequence number, ack status)
+        self._stale = True  # no housekeeping since the last command
 
     # ---- what the executor reads -----------------------------------------------------------
     @property
@@ -74,6 +75,9 @@ class LinkedRobot:
         return float(value) if value is not None else None
 
     def _housekeeping(self, field: str) -> Value | None:
+        """A housekeeping value, asked for afresh when a command was sent since the last."""
+        if self._stale:
+            self._stale = not self.refresh()
         self.link.poll(0.0)
         record: TelemetryRecord | None = self.link.latest_housekeeping
         return None if record is None else record.values.get(field)
@@ -105,6 +109,7 @@ class LinkedRobot:
         )
 
     def mcu_command(self, command: McuCommand, now_s: float) -> McuResult:
+        self._stale = True
         try:
             result = self.link.send(command.name, command.args, check=False)
         except CommandFailedError as error:  # no ack, or an outcome that cannot be known
