@@ -14,12 +14,19 @@ from firmware_bridge.auth import load_key_file
 from firmware_bridge.dictionary import default_dictionary
 from firmware_bridge.link import CommandLink, RobotEndpoint
 from firmware_bridge.sim_mcu import RoverMcuModel
-from firmware_bridge.testing import TcpEndpointServer
+from firmware_bridge.testing import (
+    FirmwareProcess,
+    FirmwareUnavailableError,
+    TcpEndpointServer,
+    build_firmware,
+    require_firmware_tools,
+)
 from firmware_bridge.transport import open_transport
 from ilrs_auto.assets import assets_dir
 from ilrs_auto.mission.clock import PacedClock
 from ilrs_auto.mission.linked_robot import LinkedRobot, unsupported_steps
 from ilrs_auto.mission.sequence import McuCommand, parse_sequence
+from ilrs_auto.mission.sequence_executor import SequenceExecutor
 
 TEST_KEYS = Path(__file__).parents[1] / "firmware_bridge" / "data" / "test_keys.txt"
 
@@ -108,3 +115,48 @@ def test_a_paced_clock_waits_out_each_step() -> None:
     assert slept and not clock.deterministic
     with pytest.raises(ValueError, match="dt_s must be > 0"):
         clock.advance(0.0)
+
+
+CHECKOUT = """\
+sequence: mcu-checkout
+robot: rover_r1
+steps:
+  - SET_POWER: {rail: CAMERA, "on": true}
+  - DRIVE: {left_mps: 0.2, right_mps: 0.2, duration_ms: 500}
+  - if: mode == IDLE and battery_soc_pct > 5
+    then:
+      - SET_POWER: {rail: CAMERA, "on": false}
+    else:
+      - safe_mode: {reason: the drive did not end}
+"""
+
+
+@pytest.mark.parametrize("target", ["host-tcp", "mps2-an385-qemu"])
+def test_the_same_sequence_runs_on_the_c_firmware(target: str, tmp_path: Path) -> None:
+    """The reference firmware on the host and on the emulated Cortex-M3 board."""
+    try:
+        require_firmware_tools(target)
+        image = build_firmware(tmp_path / "build", target, TEST_KEYS, robot_id=1)
+    except FirmwareUnavailableError as error:
+        pytest.skip(str(error))
+    sequence, problems = parse_sequence(CHECKOUT, "checkout.yaml")
+    assert sequence is not None and not problems
+    dictionary = default_dictionary()
+    keys = load_key_file(TEST_KEYS, dictionary)
+    with FirmwareProcess(target, image, TEST_KEYS, tmp_path / "fw.log", robot_id=1) as firmware:
+        link = CommandLink(
+            firmware.transport, dictionary, keys, key_id=1, robot_id=1, timeout_s=1.0
+        )
+        robot = LinkedRobot(link, (0.0, 0.0))
+        log = SequenceExecutor(sequence, robot, PacedClock()).run()
+    assert log.result == "completed", log.reason
+    assert [(name, status) for name, _, status in robot.sent if name != "REQUEST_HOUSEKEEPING"] == [
+        ("SET_POWER", "EXECUTED"),
+        ("DRIVE", "ACCEPTED"),
+        ("SET_POWER", "EXECUTED"),
+    ]
+    drive = log.steps[1]
+    assert drive.end_s - drive.start_s >= 0.5
+    # As the MCU measured it: the wheels turned, and (with the motors' ramp) not beyond the
+    # 0.1 m that 0.2 m/s for 0.5 s would give.
+    assert 0.03 < log.odometer_m <= 0.1
