@@ -51,10 +51,12 @@ void DefinePerception(py::module_& m) {
       .def_readwrite("resolution_m", &HazardParams::resolution_m)
       .def_readwrite("plane_window_radius_m", &HazardParams::plane_window_radius_m)
       .def_readwrite("step_window_radius_m", &HazardParams::step_window_radius_m)
+      .def_readwrite("belly_half_width_m", &HazardParams::belly_half_width_m)
       .def_readwrite("min_known_fraction", &HazardParams::min_known_fraction)
       .def("validate", &HazardParams::Validate)
       .def_property_readonly("plane_radius_cells", &HazardParams::plane_radius_cells)
-      .def_property_readonly("step_radius_cells", &HazardParams::step_radius_cells);
+      .def_property_readonly("step_radius_cells", &HazardParams::step_radius_cells)
+      .def_property_readonly("belly_radius_cells", &HazardParams::belly_radius_cells);
 
   static_cast<py::class_<CostmapParams>>(m.attr("CostmapParams"))
       .def(py::init<>())
@@ -64,6 +66,8 @@ void DefinePerception(py::module_& m) {
       .def_readwrite("slope_weight", &CostmapParams::slope_weight)
       .def_readwrite("roughness_weight", &CostmapParams::roughness_weight)
       .def_readwrite("step_weight", &CostmapParams::step_weight)
+      .def_readwrite("max_belly_m", &CostmapParams::max_belly_m)
+      .def_readwrite("belly_weight", &CostmapParams::belly_weight)
       .def("validate", &CostmapParams::Validate);
 
   static_cast<py::class_<FusionParams>>(m.attr("FusionParams"))
@@ -85,36 +89,71 @@ void DefinePerception(py::module_& m) {
       "compute_hazard_layers",
       [](const CArray<float>& elevation_m, const HazardParams& params,
          std::tuple<int, int, int, int> region, py::array slope_deg, py::array roughness_m,
-         py::array step_m) {
+         py::array step_m, py::array belly_m) {
         const GridView<const float> z = ConstGrid(elevation_m, "elevation_m");
         const perception::HazardLayerViews out{
             MutableGrid(slope_deg, "slope_deg", z.rows(), z.cols()),
             MutableGrid(roughness_m, "roughness_m", z.rows(), z.cols()),
-            MutableGrid(step_m, "step_m", z.rows(), z.cols())};
+            MutableGrid(step_m, "step_m", z.rows(), z.cols()),
+            MutableGrid(belly_m, "belly_m", z.rows(), z.cols())};
         py::gil_scoped_release release;
         perception::ComputeHazardLayers(z, params, RegionFromTuple(region), out);
       },
       py::arg("elevation_m"), py::arg("params"), py::arg("region"), py::arg("slope_deg"),
-      py::arg("roughness_m"), py::arg("step_m"));
+      py::arg("roughness_m"), py::arg("step_m"), py::arg("belly_m"));
 
   m.def(
       "compute_costmap",
       [](const CArray<float>& slope_deg, const CArray<float>& roughness_m,
-         const CArray<float>& step_m, const CostmapParams& params,
+         const CArray<float>& step_m, const CArray<float>& belly_m, const CostmapParams& params,
          std::tuple<int, int, int, int> region, py::array cost) {
         const GridView<const float> s = ConstGrid(slope_deg, "slope_deg");
         const GridView<const float> r = ConstGrid(roughness_m, "roughness_m");
         const GridView<const float> t = ConstGrid(step_m, "step_m");
+        const GridView<const float> b = ConstGrid(belly_m, "belly_m");
         const GridView<float> out = MutableGrid(cost, "cost", s.rows(), s.cols());
         py::gil_scoped_release release;
-        perception::ComputeCostmap(s, r, t, params, RegionFromTuple(region), out);
+        perception::ComputeCostmap(s, r, t, b, params, RegionFromTuple(region), out);
       },
-      py::arg("slope_deg"), py::arg("roughness_m"), py::arg("step_m"), py::arg("params"),
-      py::arg("region"), py::arg("cost"));
+      py::arg("slope_deg"), py::arg("roughness_m"), py::arg("step_m"), py::arg("belly_m"),
+      py::arg("params"), py::arg("region"), py::arg("cost"));
+
+  m.def(
+      "shift_grid",
+      [](py::array grid, std::tuple<int, int> shift, float fill) {
+        if (grid.ndim() != 2) {
+          throw py::value_error("grid must be a 2D array, got " + std::to_string(grid.ndim()) +
+                                " dimensions");
+        }
+        const GridView<float> view = MutableGrid(grid, "grid", static_cast<int>(grid.shape(0)),
+                                                 static_cast<int>(grid.shape(1)));
+        py::gil_scoped_release release;
+        perception::ShiftGrid(view, {std::get<0>(shift), std::get<1>(shift)}, fill);
+      },
+      py::arg("grid"), py::arg("shift"), py::arg("fill"));
 
   static_cast<py::class_<ElevationMap>>(m.attr("ElevationMap"))
-      .def(py::init<int, int, double>(), py::arg("rows"), py::arg("cols"),
-           py::arg("resolution_m"))
+      .def(py::init([](int rows, int cols, double resolution_m, std::tuple<int, int> origin) {
+             return std::make_unique<ElevationMap>(
+                 rows, cols, resolution_m, Cell{std::get<0>(origin), std::get<1>(origin)});
+           }),
+           py::arg("rows"), py::arg("cols"), py::arg("resolution_m"),
+           py::arg("origin") = std::tuple<int, int>{0, 0})
+      .def_property_readonly("origin",
+                             [](const ElevationMap& map) {
+                               return py::make_tuple(map.origin().row, map.origin().col);
+                             })
+      .def(
+          "move_origin",
+          [](ElevationMap& map, std::tuple<int, int> origin) {
+            Cell shift;
+            {
+              py::gil_scoped_release release;
+              shift = map.MoveOrigin({std::get<0>(origin), std::get<1>(origin)});
+            }
+            return py::make_tuple(shift.row, shift.col);
+          },
+          py::arg("origin"))
       .def_property_readonly("resolution_m", &ElevationMap::resolution_m)
       .def_property_readonly("shape",
                              [](const ElevationMap& map) {

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ilrs_auto import _core
-from ilrs_auto.geometry import Region
+from ilrs_auto.geometry import Cell, Region
 
 FloatGrid = npt.NDArray[np.float32]
 
@@ -76,12 +76,25 @@ class FusionConfig:
 
 
 class ElevationMap:
-    """Per-cell height, variance and highest measurement, fused frame by frame."""
+    """Per-cell height, variance and highest measurement, fused frame by frame.
+
+    The map is a window of ``shape`` cells over the site frame: its cell (0, 0) is the site
+    cell ``origin`` (row = floor(y / resolution), col = floor(x / resolution)), (0, 0) unless
+    given or moved. :meth:`move_origin` and :meth:`recentre` roll the window to follow the
+    rover: cells still inside keep every layer exactly, newly exposed cells are unknown, the
+    storage is shifted in place (the layer views stay valid and see the moved window).
+    """
 
     def __init__(
-        self, shape: tuple[int, int], resolution_m: float, fusion: FusionConfig | None = None
+        self,
+        shape: tuple[int, int],
+        resolution_m: float,
+        fusion: FusionConfig | None = None,
+        origin: tuple[int, int] = (0, 0),
     ) -> None:
-        self._map = _core.ElevationMap(shape[0], shape[1], resolution_m)
+        self._map = _core.ElevationMap(
+            shape[0], shape[1], resolution_m, (int(origin[0]), int(origin[1]))
+        )
         self.fusion = fusion or FusionConfig()
         self._fusion_params = self.fusion.to_core()
 
@@ -101,6 +114,48 @@ class ElevationMap:
         return float(self._map.resolution_m)
 
     @property
+    def shape(self) -> tuple[int, int]:
+        rows, cols = self._map.shape
+        return (int(rows), int(cols))
+
+    @property
+    def origin(self) -> Cell:
+        """Site cell (row, col) of map cell (0, 0)."""
+        row, col = self._map.origin
+        return Cell(int(row), int(col))
+
+    @property
+    def origin_xy_m(self) -> tuple[float, float]:
+        """Site-frame (x, y) of the window's south-west corner."""
+        res = self.resolution_m
+        return (self.origin.col * res, self.origin.row * res)
+
+    def move_origin(self, origin: tuple[int, int]) -> Cell:
+        """Moves the window so map cell (0, 0) is site cell ``origin``; returns the shift
+        (new origin - old), for :meth:`TraversabilityMap.shift`."""
+        d_rows, d_cols = self._map.move_origin((int(origin[0]), int(origin[1])))
+        return Cell(int(d_rows), int(d_cols))
+
+    def recentre(self, x_m: float, y_m: float, tolerance_cells: int = 0) -> Cell:
+        """Moves the window so the site point (x_m, y_m) is in its centre cell, unless it is
+        already within ``tolerance_cells`` of it along both axes (then nothing moves and the
+        shift is (0, 0)). Returns the shift."""
+        if not (math.isfinite(x_m) and math.isfinite(y_m)):
+            raise ValueError(f"recentre: the point ({x_m}, {y_m}) must be finite")
+        if tolerance_cells < 0:
+            raise ValueError(f"recentre: tolerance_cells must be >= 0, got {tolerance_cells}")
+        rows, cols = self.shape
+        res = self.resolution_m
+        target = Cell(math.floor(y_m / res) - rows // 2, math.floor(x_m / res) - cols // 2)
+        current = self.origin
+        if (
+            abs(target.row - current.row) <= tolerance_cells
+            and abs(target.col - current.col) <= tolerance_cells
+        ):
+            return Cell(0, 0)
+        return self.move_origin(target)
+
+    @property
     def height_m(self) -> FloatGrid:
         """Read-only live view (updates as frames are fused)."""
         view: FloatGrid = self._map.height_m
@@ -117,7 +172,8 @@ class ElevationMap:
         return view
 
     def fuse_points(self, points_xyz_m: npt.ArrayLike, sensor_xyz_m: npt.ArrayLike) -> Region:
-        """Fuses (N, 3) site-frame points seen from ``sensor_xyz_m``; returns the changed cells."""
+        """Fuses (N, 3) site-frame points seen from ``sensor_xyz_m``; returns the changed cells
+        (map cells; points outside the window are skipped)."""
         points = np.ascontiguousarray(points_xyz_m, dtype=np.float32)
         if points.ndim != 2 or points.shape[1] != 3:
             raise ValueError(f"points_xyz_m must have shape (N, 3), got {points.shape}")

@@ -1,6 +1,7 @@
 """Tests for ilrs_auto/perception/elevation.py (over cpp/src/perception/elevation_map.cpp): the
 Kalman fusion against hand-computed values, per-cell binning of a frame, the changed region,
-depth back-projection and fusion of a flat plane, the lifetime of the layer views, bad input."""
+depth back-projection and fusion of a flat plane, the lifetime of the layer views, the rolling
+window (moves against a world-fixed numpy reference), bad input."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from ilrs_auto.geometry import Region
+from ilrs_auto.geometry import Cell, Region
 from ilrs_auto.perception.elevation import (
     CameraPose,
     ElevationMap,
@@ -330,6 +331,207 @@ def test_layer_view_outlives_the_map(layer: str) -> None:
     del churn, view
     gc.collect()
     assert core() is None  # and lets it go with the last view
+
+
+# --- Rolling window ------------------------------------------------------------------------
+
+LAYER_NAMES = ("height_m", "variance_m2", "max_height_m")
+
+
+def marked_map(shape: tuple[int, int], seed: int = 0) -> ElevationMap:
+    """A map whose cells all differ, with some unknown, and fused once (so the variances and
+    maxima differ from the heights)."""
+    rng = np.random.default_rng(seed)
+    prior = rng.normal(0.0, 1.0, shape).astype(np.float32)
+    prior[rng.random(shape) < 0.2] = np.nan
+    emap = ElevationMap.from_prior(prior, 0.5)
+    rows, cols = shape
+    points = np.column_stack(
+        [rng.uniform(0, cols * 0.5, 50), rng.uniform(0, rows * 0.5, 50), rng.normal(0, 1, 50)]
+    )
+    emap.fuse_points(points, (1.0, 1.0, 3.0))
+    return emap
+
+
+@pytest.mark.parametrize(
+    "shift", [(0, 0), (1, 0), (0, -1), (3, -2), (-4, 5), (-7, -9), (8, 0), (0, 11), (50, -50)]
+)
+def test_move_keeps_the_overlap_exactly_and_exposes_unknown(shift: tuple[int, int]) -> None:
+    rows, cols = 8, 11
+    emap = marked_map((rows, cols))
+    before = {name: np.array(getattr(emap, name)) for name in LAYER_NAMES}
+    dr, dc = shift
+    assert emap.move_origin((dr, dc)) == Cell(dr, dc)
+    assert emap.origin == Cell(dr, dc)
+    assert emap.origin_xy_m == (dc * 0.5, dr * 0.5)
+    # Map cell (r, c) is now site cell (r + dr, c + dc): it was map cell (r + dr, c + dc).
+    kept = np.zeros((rows, cols), bool)
+    kept[max(0, -dr) : rows - max(0, dr), max(0, -dc) : cols - max(0, dc)] = True
+    for name in LAYER_NAMES:
+        after = getattr(emap, name)
+        old = before[name][max(0, dr) : rows + min(0, dr), max(0, dc) : cols + min(0, dc)]
+        np.testing.assert_array_equal(after[kept], old.ravel(), err_msg=name)
+    assert np.isnan(emap.height_m[~kept]).all() and np.isnan(emap.max_height_m[~kept]).all()
+    assert np.isposinf(emap.variance_m2[~kept]).all()
+
+
+def test_move_shifts_in_place_so_views_stay_live() -> None:
+    emap = marked_map((6, 7))
+    views = {name: getattr(emap, name) for name in LAYER_NAMES}
+    addresses = {name: v.__array_interface__["data"][0] for name, v in views.items()}
+    expected = np.array(emap.height_m[2:, 1:])
+    emap.move_origin((2, 1))
+    np.testing.assert_array_equal(views["height_m"][:4, :6], expected)
+    for name, view in views.items():  # the same storage: nothing was reallocated
+        assert getattr(emap, name).__array_interface__["data"][0] == addresses[name]
+        assert view.__array_interface__["data"][0] == addresses[name]
+
+
+def test_points_land_in_their_site_cell_in_a_moved_window() -> None:
+    emap = ElevationMap((4, 6), 0.5, origin=(-3, 10))  # x in [5, 8), y in [-1.5, 0.5)
+    assert fuse_one(emap, (7.9, -1.4, 2.0), (0.0, 0.0, 5.0)) == Region(0, 5, 1, 6)
+    assert fuse_one(emap, (4.99, 0.0, 1.0), (0.0, 0.0, 5.0)).empty  # west of the window
+    assert fuse_one(emap, (5.0, 0.49, 1.0), (0.0, 0.0, 5.0)) == Region(3, 0, 4, 1)
+    # One cell west: the point at x = 5.0 moves to map column 1, the one at x = 7.9 leaves.
+    assert emap.move_origin((-3, 9)) == Cell(0, -1)
+    assert emap.height_m[3, 1] == 1.0 and emap.max_height_m[3, 1] == 1.0
+    assert np.isnan(emap.height_m[:, 0]).all()
+    assert np.isfinite(emap.height_m).sum() == 1
+
+
+def test_fuse_depth_in_a_moved_window_equals_a_world_fixed_map() -> None:
+    camera = PinholeCamera.from_fov(80, 60, 80.0)
+    pose = CameraPose.looking((6.0, 5.0, 1.4), math.radians(60.0), math.radians(35.0))
+    rng = np.random.default_rng(4)
+    depth = rng.uniform(1.0, 6.0, (60, 80)).astype(np.float32)
+    depth[rng.random(depth.shape) < 0.1] = np.nan
+    world = ElevationMap((300, 300), 0.05)
+    window = ElevationMap((120, 100), 0.05, origin=(0, 0))
+    window.recentre(7.0, 8.0)
+    origin = window.origin
+    assert origin == Cell(160 - 60, 140 - 50)
+    for _ in range(2):
+        world.fuse_depth(depth, camera, pose)
+        changed = window.fuse_depth(depth, camera, pose)
+    assert not changed.empty
+    for name in LAYER_NAMES:
+        np.testing.assert_array_equal(
+            getattr(window, name),
+            getattr(world, name)[origin.row : origin.row + 120, origin.col : origin.col + 100],
+            err_msg=name,
+        )
+    assert np.isfinite(window.height_m).sum() > 500
+
+
+def test_recentre_puts_the_point_in_the_centre_cell_with_hysteresis() -> None:
+    emap = ElevationMap((10, 8), 0.5)
+    assert emap.recentre(3.2, 7.7) == Cell(15 - 5, 6 - 4)
+    assert emap.origin == Cell(10, 2)
+    # Within 2 cells of the centre: nothing moves.
+    assert emap.recentre(3.2 + 0.9, 7.7 - 0.9, tolerance_cells=2) == Cell(0, 0)
+    assert emap.recentre(3.2 + 1.6, 7.7, tolerance_cells=2) == Cell(0, 3)
+    with pytest.raises(ValueError, match="finite"):
+        emap.recentre(math.nan, 0.0)
+    with pytest.raises(ValueError, match="tolerance_cells"):
+        emap.recentre(0.0, 0.0, tolerance_cells=-1)
+
+
+def test_origin_beyond_the_limit_is_rejected() -> None:
+    with pytest.raises(ValueError, match="origin"):
+        ElevationMap((2, 2), 1.0, origin=(2**30 + 1, 0))
+    emap = ElevationMap((2, 2), 1.0)
+    with pytest.raises(ValueError, match="origin"):
+        emap.move_origin((0, -(2**30) - 1))
+    assert emap.origin == Cell(0, 0)
+
+
+class WorldReference:
+    """The rolling map by its definition, on a big world-fixed numpy grid: the Kalman fusion of
+    elevation_map.h applied point by point (in double, like the core), to the cells inside the
+    current window only; moving forgets every world cell that leaves the window."""
+
+    def __init__(self, world_shape: tuple[int, int], offset: int, window: tuple[int, int]) -> None:
+        self.height = np.full(world_shape, np.nan, np.float32)
+        self.variance = np.full(world_shape, np.inf, np.float32)
+        self.max_height = np.full(world_shape, np.nan, np.float32)
+        self.offset = offset  # world index of site cell 0
+        self.window = window
+        self.origin = (0, 0)
+
+    def move(self, origin: tuple[int, int]) -> None:
+        self.origin = origin
+        inside = np.zeros(self.height.shape, bool)
+        inside[self._slice()] = True
+        self.height[~inside] = np.nan
+        self.max_height[~inside] = np.nan
+        self.variance[~inside] = np.inf
+
+    def _slice(self) -> tuple[slice, slice]:
+        r0, c0 = self.origin[0] + self.offset, self.origin[1] + self.offset
+        return (slice(r0, r0 + self.window[0]), slice(c0, c0 + self.window[1]))
+
+    def layers(self) -> tuple[F32, F32, F32]:
+        sl = self._slice()
+        return self.height[sl], self.variance[sl], self.max_height[sl]
+
+    def fuse(self, points: F32, sensor: tuple[float, float, float], res: float) -> None:
+        fusion = FusionConfig()
+        top: dict[tuple[int, int], tuple[float, float]] = {}
+        for x, y, z in points.tolist():
+            if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(z)):
+                continue
+            row = math.floor(y / res) - self.origin[0]
+            col = math.floor(x / res) - self.origin[1]
+            if not (0 <= row < self.window[0] and 0 <= col < self.window[1]):
+                continue
+            key = (row + self.origin[0] + self.offset, col + self.origin[1] + self.offset)
+            if key not in top or z > top[key][0]:
+                d2 = (x - sensor[0]) * (x - sensor[0]) + (y - sensor[1]) * (y - sensor[1])
+                d2 += (z - sensor[2]) * (z - sensor[2])
+                top[key] = (z, float(np.float32(math.sqrt(d2))))
+        for key, (z, rng) in top.items():
+            sigma = fusion.noise_floor_m + fusion.noise_per_range2 * rng * rng
+            meas = sigma * sigma
+            prior = float(self.variance[key])
+            h = float(self.height[key])
+            if math.isinf(prior) or math.isnan(h):
+                self.height[key] = z
+                self.variance[key] = max(meas, 1e-6)
+            else:
+                self.height[key] = (prior * z + meas * h) / (prior + meas)
+                self.variance[key] = max(prior * meas / (prior + meas), 1e-6)
+            mx = float(self.max_height[key])
+            self.max_height[key] = z if math.isnan(mx) else max(mx, z)
+
+
+moves = st.tuples(st.integers(-12, 12), st.integers(-12, 12))
+frames = hnp.arrays(
+    np.float32,
+    st.tuples(st.integers(1, 40), st.just(3)),
+    elements=st.floats(-2.0, 9.0, width=32, allow_subnormal=False),
+)
+steps = st.lists(st.one_of(moves, frames), min_size=1, max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=steps, sensor=st.tuples(st.floats(-5, 5), st.floats(-5, 5), st.floats(2, 5)))
+def test_random_moves_and_frames_match_a_world_fixed_reference(
+    steps: list[tuple[int, int] | F32], sensor: tuple[float, float, float]
+) -> None:
+    res = 0.5  # points in [-2, 9) m: site cells -4..17; origins -12..12 with 7 x 9 windows
+    window = (7, 9)
+    emap = ElevationMap(window, res)
+    ref = WorldReference((60, 60), 25, window)
+    for step in steps:
+        if isinstance(step, tuple):
+            shift = emap.move_origin(step)
+            assert shift == Cell(step[0] - ref.origin[0], step[1] - ref.origin[1])
+            ref.move(step)
+        else:
+            emap.fuse_points(step, np.array(sensor))
+            ref.fuse(step, sensor, res)
+        for name, expected in zip(LAYER_NAMES, ref.layers(), strict=True):
+            np.testing.assert_array_equal(getattr(emap, name), expected, err_msg=name)
 
 
 # --- Bad input -----------------------------------------------------------------------------

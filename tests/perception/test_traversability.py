@@ -17,13 +17,14 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ilrs_auto.assets import assets_dir
 from ilrs_auto.geometry import Region
+from ilrs_auto.perception.elevation import ElevationMap
 from ilrs_auto.perception.traversability import HazardConfig, TraversabilityMap
 from ilrs_auto.terrain import read_dem
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 
-LAYERS = ("slope_deg", "roughness_m", "step_m")
+LAYERS = ("slope_deg", "roughness_m", "step_m", "belly_m")
 
 
 # --- Independent reference -----------------------------------------------------------------
@@ -78,9 +79,34 @@ def reference_layers(
         step = np.where(known, residual, -np.inf).max(axis=1) - np.where(
             known, residual, np.inf
         ).min(axis=1)
+    belly = reference_belly(z, radius_cells).ravel()
     out = {}
-    for name, layer in zip(LAYERS, (slope, roughness, step), strict=True):
+    for name, layer in zip(LAYERS, (slope, roughness, step, belly), strict=True):
         out[name] = np.where(assessed, layer, np.nan).reshape(rows, cols)
+    return out
+
+
+def reference_belly(z: F32, radius_cells: int) -> F64:
+    """Belly of every cell (hazard_layers.h): the highest known height of the footprint
+    [r - b, r + b] x [c - b, c + b] (clipped to the map) above the least-squares plane through
+    its four corner cells, solved with numpy's lstsq per cell; NaN if a corner is unknown."""
+    rows, cols = z.shape
+    b = radius_cells
+    heights = z.astype(np.float64)
+    out = np.full((rows, cols), np.nan)
+    for r in range(rows):
+        r0, r1 = max(0, r - b), min(rows - 1, r + b)
+        for c in range(cols):
+            c0, c1 = max(0, c - b), min(cols - 1, c + b)
+            corners = [(r0, c0), (r0, c1), (r1, c0), (r1, c1)]
+            zc = np.array([heights[i, j] for i, j in corners])
+            if np.isnan(zc).any():
+                continue
+            design = np.array([[j, i, 1.0] for i, j in corners])
+            coef, *_ = np.linalg.lstsq(design, zc, rcond=None)
+            ii, jj = np.mgrid[r0 : r1 + 1, c0 : c1 + 1]
+            residual = heights[r0 : r1 + 1, c0 : c1 + 1] - (coef[0] * jj + coef[1] * ii + coef[2])
+            out[r, c] = np.nanmax(residual)
     return out
 
 
@@ -89,9 +115,16 @@ def reference_cost(tmap: TraversabilityMap, config: HazardConfig) -> F32:
     s = tmap.slope_deg.astype(np.float64) / config.max_slope_deg
     g = tmap.roughness_m.astype(np.float64) / config.max_roughness_m
     t = tmap.step_m.astype(np.float64) / config.max_step_m
-    cost = 1.0 + config.slope_weight * s + config.roughness_weight * g + config.step_weight * t
-    cost = np.where((s >= 1.0) | (g >= 1.0) | (t >= 1.0), np.inf, cost)
-    cost = np.where(np.isnan(s) | np.isnan(g) | np.isnan(t), np.nan, cost)
+    b = tmap.belly_m.astype(np.float64) / config.belly_clearance_m
+    cost = (
+        1.0
+        + config.slope_weight * s
+        + config.roughness_weight * g
+        + config.step_weight * t
+        + config.belly_weight * b
+    )
+    cost = np.where((s >= 1.0) | (g >= 1.0) | (t >= 1.0) | (b >= 1.0), np.inf, cost)
+    cost = np.where(np.isnan(s) | np.isnan(g) | np.isnan(t) | np.isnan(b), np.nan, cost)
     return cost.astype(np.float32)
 
 
@@ -128,7 +161,12 @@ def lola() -> F32:
 def test_layers_and_cost_match_reference_on_lola_tile(lola: F32) -> None:
     # Limits at LOLA scale, so the tile has cheap, costly and lethal cells.
     config = HazardConfig(
-        footprint_radius_m=10.0, max_slope_deg=8.0, max_step_m=1.0, max_roughness_m=0.3
+        footprint_radius_m=10.0,
+        max_slope_deg=8.0,
+        max_step_m=1.0,
+        max_roughness_m=0.3,
+        belly_clearance_m=0.5,
+        belly_weight=1.0,
     )
     tmap = TraversabilityMap(lola, 5.0, config)
     ref = reference_layers(lola, 5.0, 2, config.min_known_fraction)
@@ -137,6 +175,9 @@ def test_layers_and_cost_match_reference_on_lola_tile(lola: F32) -> None:
     assert_cost_matches(tmap, config)
     # The tile is real, varied terrain: the comparison covered every kind of cell.
     assert 0.05 < tmap.lethal().mean() < 0.95
+    # ... including cells that only the belly rules out.
+    no_belly = TraversabilityMap(lola, 5.0, replace(config, belly_clearance_m=1e6))
+    assert (tmap.lethal() & ~no_belly.lethal()).sum() > 1000
     assert np.ptp(tmap.cost[~tmap.lethal()]) > 1.0
     assert not np.isnan(tmap.cost).any()
 
@@ -185,6 +226,8 @@ configs = st.builds(
     roughness_weight=st.floats(0.0, 10.0),
     step_weight=st.floats(0.0, 10.0),
     min_known_fraction=st.floats(0.01, 1.0),
+    belly_clearance_m=st.floats(0.01, 5.0),
+    belly_weight=st.floats(0.0, 10.0),
 )
 
 
@@ -212,10 +255,10 @@ def test_reference_sees_window_size_and_known_fraction() -> None:
     tmap = TraversabilityMap(z, 0.5, HazardConfig(footprint_radius_m=1.0))
     assert tmap.step_m[2, 2] > 0.5
     assert tmap.step_m[3, 3] == 0.0
-    # 5 of the 9 cells of (1, 1)'s window known: assessed at 0.5, unknown at 0.6.
+    # 5 of the 9 cells of (1, 1)'s window known (the centre and the corners, where the
+    # wheels stand): assessed at 0.5, unknown at 0.6.
     z = np.full((3, 3), np.nan, np.float32)
-    z[1, :] = 0.0
-    z[0, 0] = z[2, 2] = 0.0
+    z[1, 1] = z[0, 0] = z[2, 2] = z[0, 2] = z[2, 0] = 0.0
     assert not np.isnan(
         TraversabilityMap(
             z, 1.0, HazardConfig(footprint_radius_m=1.0, min_known_fraction=0.5)
@@ -309,6 +352,59 @@ def test_empty_update_changes_nothing() -> None:
     assert (tmap.cost == 1.0).all()
 
 
+# --- Following a rolling elevation window ---------------------------------------------------
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shape=st.tuples(st.integers(3, 24), st.integers(3, 24)),
+    shifts=st.lists(st.tuples(st.integers(-9, 9), st.integers(-9, 9)), min_size=1, max_size=4),
+    half_cells=st.integers(1, 6),
+)
+def test_shift_after_a_window_move_equals_a_full_recompute(
+    seed: int, shape: tuple[int, int], shifts: list[tuple[int, int]], half_cells: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    prior = rng.normal(0.0, 0.2, shape).astype(np.float32)
+    prior[rng.random(shape) < 0.15] = np.nan
+    emap = ElevationMap.from_prior(prior, 0.25)
+    config = HazardConfig(footprint_radius_m=half_cells / 2 * 0.25, max_step_m=0.5)
+    tmap = TraversabilityMap(emap.height_m, 0.25, config)
+    origin = (0, 0)
+    for d_rows, d_cols in shifts:
+        origin = (origin[0] + d_rows, origin[1] + d_cols)
+        shift = emap.move_origin(origin)
+        tmap.shift(shift)
+        assert_same_maps(tmap, TraversabilityMap(np.array(emap.height_m), 0.25, config))
+
+
+def test_shift_recomputes_only_bands_along_the_edges() -> None:
+    rng = np.random.default_rng(2)
+    emap = ElevationMap.from_prior(rng.normal(0.0, 0.05, (40, 50)).astype(np.float32), 0.25)
+    tmap = TraversabilityMap(emap.height_m, 0.25, HazardConfig(footprint_radius_m=0.5))
+    assert tmap.reach_cells == 2
+    # One row north: the exposed row plus 2 at the north edge, 2 at the south edge.
+    regions = tmap.shift(emap.move_origin((1, 0)))
+    assert regions == [Region(0, 0, 2, 50), Region(37, 0, 40, 50)]
+    assert np.isnan(tmap.cost[39]).all()  # exposed: unknown
+    assert np.isnan(tmap.belly_m[37:39]).all()  # wheels on the exposed row: unknown belly
+    assert not np.isnan(tmap.cost[:37]).any()
+    # Two columns west, one row south: column bands only over the rows left out.
+    regions = tmap.shift(emap.move_origin((0, -2)))
+    assert regions == [
+        Region(0, 0, 3, 50),
+        Region(38, 0, 40, 50),
+        Region(3, 0, 38, 4),
+        Region(3, 48, 38, 50),
+    ]
+    assert sum((r.row_end - r.row_begin) * (r.col_end - r.col_begin) for r in regions) < 600
+    assert tmap.shift((0, 0)) == []
+    # A jump beyond the window: everything is recomputed, and everything is unknown.
+    assert tmap.shift(emap.move_origin((100, 100))) == [Region(0, 0, 40, 50)]
+    assert np.isnan(tmap.cost).all()
+
+
 # --- Lethal and unknown semantics ----------------------------------------------------------
 
 
@@ -356,7 +452,12 @@ def test_unknown_heights_give_unknown_cost() -> None:
         assert np.isnan(getattr(tmap, name)[10, 10]), name
     assert not tmap.lethal()[np.isnan(z)].any()  # unknown is never "lethal" ...
     assert tmap.cost[0, 11] == 1.0  # ... and known ground away from holes is flat
-    assert tmap.cost[5, 5] == 1.0  # the hole's neighbours are assessed from known cells
+    # The hole's neighbours are assessed from known cells, but a footprint with a wheel in the
+    # hole, like (5, 5)'s (corners (4|6, 4|6)), has an unknown belly, hence an unknown cost.
+    for name in ("slope_deg", "roughness_m", "step_m"):
+        assert getattr(tmap, name)[5, 5] == 0.0, name
+    assert np.isnan(tmap.belly_m[5, 5]) and np.isnan(tmap.cost[5, 5])
+    assert tmap.cost[5, 6] == 1.0 and tmap.belly_m[5, 6] == 0.0
 
 
 @pytest.mark.parametrize(("slope_deg", "lethal"), [(25.0, True), (20.5, True), (15.0, False)])
@@ -381,7 +482,12 @@ def test_plane_slope_against_max_slope(slope_deg: float, lethal: bool) -> None:
 
 @pytest.mark.parametrize(
     ("layer", "limit_field"),
-    [("slope_deg", "max_slope_deg"), ("roughness_m", "max_roughness_m"), ("step_m", "max_step_m")],
+    [
+        ("slope_deg", "max_slope_deg"),
+        ("roughness_m", "max_roughness_m"),
+        ("step_m", "max_step_m"),
+        ("belly_m", "belly_clearance_m"),
+    ],
 )
 def test_reaching_a_limit_exactly_is_lethal(layer: str, limit_field: str) -> None:
     rng = np.random.default_rng(3)
@@ -392,6 +498,7 @@ def test_reaching_a_limit_exactly_is_lethal(layer: str, limit_field: str) -> Non
         "max_slope_deg": 89.0,
         "max_step_m": 5.0,
         "max_roughness_m": 5.0,
+        "belly_clearance_m": 5.0,
     }
     values = getattr(TraversabilityMap(z, 0.5, HazardConfig(**loose)), layer)
     limit = float(values[6, 6])
@@ -443,6 +550,9 @@ def test_elevation_must_be_contiguous_float32(elevation: F32) -> None:
         ({"slope_weight": -1.0}, "slope_weight"),
         ({"roughness_weight": math.nan}, "roughness_weight"),
         ({"step_weight": -0.5}, "step_weight"),
+        ({"belly_clearance_m": 0.0}, "belly_clearance_m"),
+        ({"belly_clearance_m": math.inf}, "belly_clearance_m"),
+        ({"belly_weight": -1.0}, "belly_weight"),
     ],
 )
 def test_invalid_config_raises_value_error_naming_the_field(

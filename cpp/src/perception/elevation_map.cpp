@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -10,6 +11,17 @@ namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
+
+// World cells of a window origin stay within +-2^30, so differences of origins and cell
+// indices within a window never overflow an int.
+constexpr int kMaxOriginCells = 1 << 30;
+
+void CheckOrigin(Cell origin, const char* who) {
+  auto within = [](int v) { return v >= -kMaxOriginCells && v <= kMaxOriginCells; };
+  ILRS_THROW_IF_NOT(within(origin.row) && within(origin.col),
+                    std::string(who) + ": origin (" + std::to_string(origin.row) + ", " +
+                        std::to_string(origin.col) + ") is beyond +-2^30 cells");
+}
 
 }  // namespace
 
@@ -35,13 +47,14 @@ void PinholeIntrinsics::Validate() const {
                     "PinholeIntrinsics: principal point must be finite");
 }
 
-ElevationMap::ElevationMap(int rows, int cols, double resolution_m)
-    : rows_(rows), cols_(cols), resolution_m_(resolution_m) {
+ElevationMap::ElevationMap(int rows, int cols, double resolution_m, Cell origin)
+    : rows_(rows), cols_(cols), resolution_m_(resolution_m), origin_(origin) {
   ILRS_THROW_IF_NOT(rows > 0 && cols > 0, "ElevationMap: shape must be positive, got (" +
                                               std::to_string(rows) + ", " +
                                               std::to_string(cols) + ")");
   ILRS_THROW_IF_NOT(std::isfinite(resolution_m) && resolution_m > 0.0,
                     "ElevationMap: resolution_m must be > 0, got " + std::to_string(resolution_m));
+  CheckOrigin(origin, "ElevationMap");
   const std::size_t n = static_cast<std::size_t>(rows) * cols;
   height_m_.assign(n, kNaN);
   variance_m2_.assign(n, kInf);
@@ -70,7 +83,8 @@ void ElevationMap::SetPrior(GridView<const float> heights_m, double variance_m2)
 inline void ElevationMap::BinPoint(float x, float y, float z, const double sensor_xyz[3],
                                    Region& touched) {
   if (!std::isfinite(x) || !std::isfinite(y) || !std::isfinite(z)) return;
-  const double col_f = std::floor(x / resolution_m_), row_f = std::floor(y / resolution_m_);
+  const double col_f = std::floor(x / resolution_m_) - origin_.col;
+  const double row_f = std::floor(y / resolution_m_) - origin_.row;
   if (col_f < 0 || row_f < 0 || col_f >= cols_ || row_f >= rows_) return;
   const int row = static_cast<int>(row_f), col = static_cast<int>(col_f);
   const std::size_t k = static_cast<std::size_t>(row) * cols_ + col;
@@ -124,9 +138,51 @@ Region ElevationMap::FusePoints(const float* xyz, std::size_t count, const doubl
   return touched;
 }
 
+void ShiftGrid(GridView<float> grid, Cell shift, float fill) {
+  const int rows = grid.rows(), cols = grid.cols();
+  if (shift.row == 0 && shift.col == 0) return;
+  // Clamped to the grid (in 64 bits: a shift may be anything an int holds).
+  const long long dr = std::clamp<long long>(shift.row, -rows, rows);
+  const long long dc = std::clamp<long long>(shift.col, -cols, cols);
+  // Destination columns that have a source, and where that source starts.
+  const int keep_cols = cols - static_cast<int>(dc < 0 ? -dc : dc);
+  const int dst_col = dc < 0 ? static_cast<int>(-dc) : 0;
+  const int src_col = dc > 0 ? static_cast<int>(dc) : 0;
+  // Row r takes row r + dr: going up through the rows when dr >= 0 (each source is read
+  // before it is overwritten), down when dr < 0.
+  auto move_row = [&](int r) {
+    float* dst = &grid(r, 0);
+    const long long src_row = r + dr;
+    if (src_row < 0 || src_row >= rows || keep_cols <= 0) {
+      std::fill(dst, dst + cols, fill);
+      return;
+    }
+    std::memmove(dst + dst_col, &grid(static_cast<int>(src_row), src_col),
+                 sizeof(float) * static_cast<std::size_t>(keep_cols));
+    std::fill(dst, dst + dst_col, fill);
+    std::fill(dst + dst_col + keep_cols, dst + cols, fill);
+  };
+  if (dr >= 0) {
+    for (int r = 0; r < rows; ++r) move_row(r);
+  } else {
+    for (int r = rows - 1; r >= 0; --r) move_row(r);
+  }
+}
+
+Cell ElevationMap::MoveOrigin(Cell origin) {
+  CheckOrigin(origin, "ElevationMap.MoveOrigin");
+  const Cell shift{origin.row - origin_.row, origin.col - origin_.col};
+  ShiftGrid({height_m_.data(), rows_, cols_}, shift, kNaN);
+  ShiftGrid({variance_m2_.data(), rows_, cols_}, shift, kInf);
+  ShiftGrid({max_height_m_.data(), rows_, cols_}, shift, kNaN);
+  // The scratch bins are empty (all NaN) between frames, so they need no shift.
+  origin_ = origin;
+  return shift;
+}
+
 namespace {
 
-// The map-frame point of pixel (u, v) at depth d (DepthToPoints and FuseDepth share it).
+// The site-frame point of pixel (u, v) at depth d (DepthToPoints and FuseDepth share it).
 inline void BackProject(int u, int v, float d, const PinholeIntrinsics& intrinsics,
                         const CameraPose& pose, float out[3]) {
   const double* R = pose.rotation;

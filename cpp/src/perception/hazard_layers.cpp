@@ -215,6 +215,51 @@ void AddResiduals(int count, float fx, float fy, const PlaneRow& p, const Loaded
   }
 }
 
+// Wheel plane of each output cell (heights relative to the cell's own): rising ax per cell
+// along x and by along y, offset d at the cell; d is NaN where a wheel stands on unknown ground.
+struct WheelPlaneRow {
+  float* ax;
+  float* by;
+  float* d;
+};
+
+// Raises belly_hi by the residuals at offset (fx, fy) of a loaded row above each cell's wheel
+// plane (unknown heights never win).
+ILRS_VECTOR_CLONES
+void AddBellyResiduals(int count, float fx, float fy, const float* __restrict h0,
+                       const WheelPlaneRow& p, const LoadedRow& row, float* __restrict belly_hi) {
+  const float* __restrict ax = p.ax;
+  const float* __restrict by = p.by;
+  const float* __restrict d = p.d;
+  const float* __restrict z = row.height_or_0;
+  const float* __restrict hide_max = row.hide_from_max;
+  for (int i = 0; i < count; ++i) {
+    const float e = (z[i] - h0[i]) - (ax[i] * fx + by[i] * fy + d[i]) + hide_max[i];
+    belly_hi[i] = e > belly_hi[i] ? e : belly_hi[i];
+  }
+}
+
+// The wheel plane of each cell of row r over columns [ca, cb): the least-squares plane through
+// the four corner cells of its footprint [r - b, r + b] x [c - b, c + b] clipped to the grid.
+void SolveWheelPlanes(GridView<const float> z, int r, int ca, int cb, int b, const float* h0,
+                      const WheelPlaneRow& out) {
+  const int rows = z.rows(), cols = z.cols();
+  const int ra = std::max(0, r - b), rb = std::min(rows - 1, r + b);
+  const double y_lo = ra - r, y_hi = rb - r;
+  for (int c = ca; c < cb; ++c) {
+    const int cl = std::max(0, c - b), cr = std::min(cols - 1, c + b);
+    const double x_lo = cl - c, x_hi = cr - c;
+    const double z00 = z(ra, cl), z01 = z(ra, cr), z10 = z(rb, cl), z11 = z(rb, cr);
+    const double a = x_hi > x_lo ? ((z01 + z11) - (z00 + z10)) / (2.0 * (x_hi - x_lo)) : 0.0;
+    const double bb = y_hi > y_lo ? ((z10 + z11) - (z00 + z01)) / (2.0 * (y_hi - y_lo)) : 0.0;
+    const double mean = 0.25 * ((z00 + z01) + (z10 + z11)) - h0[c];
+    const double d = mean - a * 0.5 * (x_lo + x_hi) - bb * 0.5 * (y_lo + y_hi);
+    out.ax[c] = static_cast<float>(a);
+    out.by[c] = static_cast<float>(bb);
+    out.d[c] = std::isnan(d) ? kNaN : static_cast<float>(d);
+  }
+}
+
 // Scratch of one call, grown to the largest (window, width) seen on this thread and never
 // shrunk, so later calls allocate nothing.
 class HazardScratch {
@@ -234,7 +279,8 @@ class HazardScratch {
                                    &window_cols}) {
       if (v->size() < c) v->resize(c);
     }
-    for (std::vector<float>* v : {&h0, &ax, &by, &d, &tan2_slope, &sum_sq, &lo, &hi}) {
+    for (std::vector<float>* v : {&h0, &ax, &by, &d, &tan2_slope, &sum_sq, &lo, &hi, &wheel_ax,
+                                  &wheel_by, &wheel_d, &belly_hi}) {
       if (v->size() < c) v->resize(c);
     }
     const std::size_t ring = c * static_cast<std::size_t>(ring_rows);
@@ -272,6 +318,8 @@ class HazardScratch {
   std::vector<double> n, sx, sy, sz, sxx, syy, sxy, sxz, syz, window_cols;
   // Plane per output cell, and the residual sums and extremes.
   std::vector<float> h0, ax, by, d, tan2_slope, sum_sq, lo, hi;
+  // Wheel plane per output cell, and the highest residual above it.
+  std::vector<float> wheel_ax, wheel_by, wheel_d, belly_hi;
 
  private:
   std::vector<double> col_n_, col_y_, col_yy_, col_z_, col_yz_;
@@ -290,6 +338,9 @@ int HazardParams::plane_radius_cells() const {
 int HazardParams::step_radius_cells() const {
   return RadiusCells(step_window_radius_m, resolution_m);
 }
+int HazardParams::belly_radius_cells() const {
+  return RadiusCells(belly_half_width_m, resolution_m);
+}
 
 void HazardParams::Validate() const {
   ILRS_THROW_IF_NOT(std::isfinite(resolution_m) && resolution_m > 0.0,
@@ -300,10 +351,14 @@ void HazardParams::Validate() const {
   ILRS_THROW_IF_NOT(std::isfinite(step_window_radius_m) && step_window_radius_m > 0.0,
                     "HazardParams.step_window_radius_m must be > 0, got " +
                         std::to_string(step_window_radius_m));
+  ILRS_THROW_IF_NOT(std::isfinite(belly_half_width_m) && belly_half_width_m > 0.0,
+                    "HazardParams.belly_half_width_m must be > 0, got " +
+                        std::to_string(belly_half_width_m));
   ILRS_THROW_IF_NOT(min_known_fraction > 0.0 && min_known_fraction <= 1.0,
                     "HazardParams.min_known_fraction must be in (0, 1], got " +
                         std::to_string(min_known_fraction));
-  ILRS_THROW_IF_NOT(plane_radius_cells() <= 64 && step_radius_cells() <= 64,
+  ILRS_THROW_IF_NOT(plane_radius_cells() <= 64 && step_radius_cells() <= 64 &&
+                        belly_radius_cells() <= 64,
                     "HazardParams: a window is wider than 64 cells at this resolution");
 }
 
@@ -312,7 +367,8 @@ void ComputeHazardLayers(GridView<const float> elevation_m, const HazardParams& 
   params.Validate();
   const int rows = elevation_m.rows();
   const int cols = elevation_m.cols();
-  for (const GridView<float>* layer : {&out.slope_deg, &out.roughness_m, &out.step_m}) {
+  for (const GridView<float>* layer : {&out.slope_deg, &out.roughness_m, &out.step_m,
+                                       &out.belly_m}) {
     ILRS_THROW_IF_NOT(layer->rows() == rows && layer->cols() == cols,
                       "hazard layer shape (" + std::to_string(layer->rows()) + ", " +
                           std::to_string(layer->cols()) + ") differs from elevation shape (" +
@@ -322,7 +378,8 @@ void ComputeHazardLayers(GridView<const float> elevation_m, const HazardParams& 
   if (area.empty()) return;
   const int pr = params.plane_radius_cells();
   const int sr = params.step_radius_cells();
-  const int reach = std::max(pr, sr);
+  const int br = params.belly_radius_cells();
+  const int reach = std::max({pr, sr, br});
   const double res = params.resolution_m;
   const int ca = area.col_begin, cb = area.col_end;  // output columns
   // Columns read by the windows of the output columns.
@@ -380,12 +437,15 @@ void ComputeHazardLayers(GridView<const float> elevation_m, const HazardParams& 
                               planes.tan2_slope + ca};
     SolvePlanes(cb - ca, res, params.min_known_fraction, r1 - r0 + 1, s.window_cols.data() + ca,
                 &elevation_m(r, ca), moments, out_planes);
+    const WheelPlaneRow wheels{s.wheel_ax.data(), s.wheel_by.data(), s.wheel_d.data()};
+    SolveWheelPlanes(elevation_m, r, ca, cb, br, s.h0.data(), wheels);
 
     // Residuals to each cell's plane over its windows: squared sum over the plane window
     // (roughness), extremes over the step window (step).
     std::fill(s.sum_sq.begin() + ca, s.sum_sq.begin() + cb, 0.0f);
     std::fill(s.lo.begin() + ca, s.lo.begin() + cb, kInf);
     std::fill(s.hi.begin() + ca, s.hi.begin() + cb, -kInf);
+    std::fill(s.belly_hi.begin() + ca, s.belly_hi.begin() + cb, -kInf);
     // Blocks of columns, so that one block's planes and sums stay in the L1 cache over all
     // the window offsets.
     constexpr int kBlock = 256;
@@ -398,26 +458,35 @@ void ComputeHazardLayers(GridView<const float> elevation_m, const HazardParams& 
         for (int dx = -reach; dx <= reach; ++dx) {
           const bool in_plane = std::abs(dy) <= pr && std::abs(dx) <= pr;
           const bool in_step = std::abs(dy) <= sr && std::abs(dx) <= sr;
+          const bool in_belly = std::abs(dy) <= br && std::abs(dx) <= br;
           const int c_lo = std::max(block, -dx), c_hi = std::min(block_end, cols - dx);
-          if ((!in_plane && !in_step) || c_lo >= c_hi) continue;
+          if ((!in_plane && !in_step && !in_belly) || c_lo >= c_hi) continue;
           const int in = c_lo + dx;
           const PlaneRow plane{planes.h0 + c_lo, planes.ax + c_lo, planes.by + c_lo,
                                planes.d + c_lo, nullptr};
           const LoadedRow at{row.known + in, row.height_or_0 + in, row.hide_from_min + in,
                              row.hide_from_max + in};
-          AddResiduals(c_hi - c_lo, static_cast<float>(dx), static_cast<float>(dy), plane, at,
-                       in_plane ? s.sum_sq.data() + c_lo : nullptr,
-                       in_step ? s.lo.data() + c_lo : nullptr,
-                       in_step ? s.hi.data() + c_lo : nullptr);
+          if (in_plane || in_step) {
+            AddResiduals(c_hi - c_lo, static_cast<float>(dx), static_cast<float>(dy), plane, at,
+                         in_plane ? s.sum_sq.data() + c_lo : nullptr,
+                         in_step ? s.lo.data() + c_lo : nullptr,
+                         in_step ? s.hi.data() + c_lo : nullptr);
+          }
+          if (in_belly) {
+            const WheelPlaneRow wheel{wheels.ax + c_lo, wheels.by + c_lo, wheels.d + c_lo};
+            AddBellyResiduals(c_hi - c_lo, static_cast<float>(dx), static_cast<float>(dy),
+                              planes.h0 + c_lo, wheel, at, s.belly_hi.data() + c_lo);
+          }
         }
       }
     }
 
     for (int c = ca; c < cb; ++c) {
       if (std::isnan(s.h0[c])) {
-        out.slope_deg(r, c) = out.roughness_m(r, c) = out.step_m(r, c) = kNaN;
+        out.slope_deg(r, c) = out.roughness_m(r, c) = out.step_m(r, c) = out.belly_m(r, c) = kNaN;
         continue;
       }
+      out.belly_m(r, c) = std::isnan(s.wheel_d[c]) ? kNaN : s.belly_hi[c];
       out.slope_deg(r, c) = static_cast<float>(std::atan(std::sqrt(s.tan2_slope[c])) * kRadToDeg);
       out.roughness_m(r, c) = std::sqrt(s.sum_sq[c] / static_cast<float>(s.n[c]));
       out.step_m(r, c) = s.hi[c] - s.lo[c];

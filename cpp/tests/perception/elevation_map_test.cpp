@@ -157,5 +157,125 @@ TEST(ElevationMap, FuseDepthRejectsAnImageOfTheWrongSize) {
                std::invalid_argument);
 }
 
+
+// --- Rolling window ----------------------------------------------------------------------------
+
+// A map with a distinct known value in every cell (height = 100 * world row + world col).
+ElevationMap MarkedMap(int rows, int cols, Cell origin) {
+  ElevationMap map(rows, cols, 1.0, origin);
+  std::vector<float> prior(static_cast<std::size_t>(rows) * cols);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c)
+      prior[r * cols + c] = static_cast<float>(100 * (origin.row + r) + origin.col + c);
+  map.SetPrior({prior.data(), rows, cols}, 0.25);
+  return map;
+}
+
+TEST(ElevationMap, MoveOriginKeepsTheOverlapAndForgetsTheRest) {
+  const int rows = 7, cols = 9;
+  for (const Cell shift : {Cell{0, 0}, Cell{2, 3}, Cell{-3, 1}, Cell{1, -4}, Cell{-2, -2},
+                           Cell{0, 8}, Cell{7, 0}, Cell{-20, 5}}) {
+    ElevationMap map = MarkedMap(rows, cols, {10, -4});
+    const Cell applied = map.MoveOrigin({10 + shift.row, -4 + shift.col});
+    EXPECT_EQ(applied, shift);
+    EXPECT_EQ(map.origin(), (Cell{10 + shift.row, -4 + shift.col}));
+    for (int r = 0; r < rows; ++r) {
+      for (int c = 0; c < cols; ++c) {
+        const int old_r = r + shift.row, old_c = c + shift.col;
+        const bool kept = old_r >= 0 && old_r < rows && old_c >= 0 && old_c < cols;
+        if (kept) {
+          // The same world cell, bit for bit.
+          EXPECT_EQ(map.height_m()(r, c), 100.0f * (10 + old_r) + (-4 + old_c)) << r << "," << c;
+          EXPECT_EQ(map.variance_m2()(r, c), 0.25f);
+          EXPECT_EQ(map.max_height_m()(r, c), map.height_m()(r, c));
+        } else {
+          EXPECT_TRUE(std::isnan(map.height_m()(r, c))) << r << "," << c;
+          EXPECT_TRUE(std::isinf(map.variance_m2()(r, c)));
+          EXPECT_TRUE(std::isnan(map.max_height_m()(r, c)));
+        }
+      }
+    }
+  }
+}
+
+TEST(ElevationMap, PointsLandInTheirWorldCellAfterAMove) {
+  ElevationMap map(4, 4, 0.5, {-2, 6});  // x in [3, 5), y in [-1, 1)
+  const double sensor[3] = {0, 0, 10};
+  const float inside[] = {3.2f, -0.8f, 1.0f, 4.9f, 0.9f, 2.0f, 2.9f, 0.0f, 5.0f};
+  const Region changed = map.FusePoints(inside, 3, sensor, FusionParams{});
+  EXPECT_EQ(changed.row_begin, 0);
+  EXPECT_EQ(changed.col_begin, 0);
+  EXPECT_EQ(changed.row_end, 4);
+  EXPECT_EQ(changed.col_end, 4);
+  EXPECT_EQ(map.height_m()(0, 0), 1.0f);
+  EXPECT_EQ(map.height_m()(3, 3), 2.0f);
+  EXPECT_EQ(map.max_height_m()(3, 3), 2.0f);
+  // x = 2.9 is west of the window: skipped.
+  int known = 0;
+  for (int i = 0; i < 16; ++i) known += !std::isnan(map.height_m().data()[i]);
+  EXPECT_EQ(known, 2);
+  // Follow the point one cell east: it is now in map column 2.
+  map.MoveOrigin({-2, 7});
+  EXPECT_EQ(map.height_m()(3, 2), 2.0f);
+  EXPECT_TRUE(std::isnan(map.height_m()(0, 0)));
+}
+
+// A depth frame fused into a moved window equals the same cells of a big world-fixed map.
+TEST(ElevationMap, FuseDepthInAMovedWindowMatchesAWorldFixedMap) {
+  const PinholeIntrinsics k = TestIntrinsics();
+  const CameraPose pose = TestPose();
+  const std::vector<float> depth = TestDepth(k);
+  const GridView<const float> image{depth.data(), k.height_px, k.width_px};
+  ElevationMap world(120, 120, 0.05);
+  ElevationMap window(50, 40, 0.05, {0, 0});
+  window.MoveOrigin({30, 25});
+  world.FuseDepth(image, k, pose, FusionParams{});
+  const Region changed = window.FuseDepth(image, k, pose, FusionParams{});
+  EXPECT_GT(changed.cell_count(), 0);
+  int known = 0;
+  for (int r = 0; r < 50; ++r) {
+    for (int c = 0; c < 40; ++c) {
+      const float a = window.height_m()(r, c), b = world.height_m()(r + 30, c + 25);
+      EXPECT_TRUE((std::isnan(a) && std::isnan(b)) || a == b) << r << "," << c;
+      EXPECT_EQ(window.variance_m2()(r, c), world.variance_m2()(r + 30, c + 25));
+      known += !std::isnan(a);
+    }
+  }
+  EXPECT_GT(known, 100);
+}
+
+TEST(ElevationMap, MoveOriginAllocatesNothing) {
+  ElevationMap map = MarkedMap(64, 80, {0, 0});
+  const long before = testing::AllocationCount();
+  for (int i = 0; i < 20; ++i) map.MoveOrigin({(i * 7) % 13 - 6, (i * 5) % 11 - 5});
+  EXPECT_EQ(testing::AllocationCount() - before, 0);
+}
+
+TEST(ElevationMap, RejectsAnOriginBeyondTheLimit) {
+  EXPECT_THROW(ElevationMap(2, 2, 1.0, {1 << 30 | 1, 0}), std::invalid_argument);
+  ElevationMap map(2, 2, 1.0);
+  EXPECT_THROW(map.MoveOrigin({0, -(1 << 30) - 1}), std::invalid_argument);
+  EXPECT_EQ(map.origin(), (Cell{0, 0}));
+}
+
+TEST(ShiftGrid, MatchesIndexArithmetic) {
+  const int rows = 5, cols = 6;
+  for (int dr = -6; dr <= 6; ++dr) {
+    for (int dc = -7; dc <= 7; ++dc) {
+      std::vector<float> g(rows * cols);
+      for (int i = 0; i < rows * cols; ++i) g[i] = static_cast<float>(i);
+      ShiftGrid({g.data(), rows, cols}, {dr, dc}, -1.0f);
+      for (int r = 0; r < rows; ++r) {
+        for (int c = 0; c < cols; ++c) {
+          const int sr = r + dr, sc = c + dc;
+          const bool has = sr >= 0 && sr < rows && sc >= 0 && sc < cols;
+          EXPECT_EQ(g[r * cols + c], has ? static_cast<float>(sr * cols + sc) : -1.0f)
+              << dr << "," << dc << " at " << r << "," << c;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ilrs::perception

@@ -17,12 +17,15 @@ constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 struct Layers {
   explicit Layers(int rows, int cols)
       : rows(rows), cols(cols), slope(rows * cols, -1.0f), rough(rows * cols, -1.0f),
-        step(rows * cols, -1.0f) {}
+        step(rows * cols, -1.0f), belly(rows * cols, -1.0f) {}
   HazardLayerViews views() {
-    return {{slope.data(), rows, cols}, {rough.data(), rows, cols}, {step.data(), rows, cols}};
+    return {{slope.data(), rows, cols},
+            {rough.data(), rows, cols},
+            {step.data(), rows, cols},
+            {belly.data(), rows, cols}};
   }
   int rows, cols;
-  std::vector<float> slope, rough, step;
+  std::vector<float> slope, rough, step, belly;
 };
 
 HazardParams Params() {
@@ -30,6 +33,7 @@ HazardParams Params() {
   p.resolution_m = 0.5;
   p.plane_window_radius_m = 1.0;  // 2 cells
   p.step_window_radius_m = 0.5;   // 1 cell
+  p.belly_half_width_m = 1.0;     // 2 cells
   return p;
 }
 
@@ -46,8 +50,40 @@ TEST(HazardLayers, TiltedPlaneHasItsSlopeAndNoRoughness) {
     EXPECT_NEAR(out.slope[i], expected, 1e-3) << "cell " << i;
     EXPECT_NEAR(out.rough[i], 0.0, 1e-4) << "cell " << i;
   }
-  // A steady slope is not a step.
+  // A steady slope is not a step, and lifts no terrain above the wheels.
   EXPECT_NEAR(out.step[5 * cols + 5], 0.0, 1e-5);
+  for (int i = 0; i < rows * cols; ++i) EXPECT_NEAR(out.belly[i], 0.0, 1e-5) << "cell " << i;
+}
+
+// A ridge under the body, between wheels on level ground, is the belly's height; a rock
+// under a wheel lifts that corner and tilts the body away from the ground (no belly hazard
+// beyond the twist it makes).
+TEST(HazardLayers, BellyIsTheTerrainAboveTheWheelPlane) {
+  const int rows = 11, cols = 11;
+  std::vector<float> z(rows * cols, 50.0f);
+  z[5 * cols + 5] = 50.35f;  // under the body of cell (5, 5): wheels at (3|7, 3|7)
+  Layers out(rows, cols);
+  ComputeHazardLayers({z.data(), rows, cols}, Params(), Region::Whole(rows, cols), out.views());
+  EXPECT_NEAR(out.belly[5 * cols + 5], 0.35f, 1e-5);
+  EXPECT_NEAR(out.belly[4 * cols + 6], 0.35f, 1e-5);  // still under that body
+  // Cell (3, 3) has a wheel on (5, 5): the wheel plane tilts up towards it, so the belly
+  // is the twist: the other three corners sit 0.35 / 4 above or below the plane.
+  EXPECT_NEAR(out.belly[3 * cols + 3], 0.35f / 4, 1e-5);
+  EXPECT_NEAR(out.belly[0], 0.0f, 1e-6);  // far away, flat
+  // Two cells beyond the body's reach: flat.
+  EXPECT_NEAR(out.belly[5 * cols + 8], 0.0f, 1e-6);
+}
+
+TEST(HazardLayers, BellyIsUnknownWhenAWheelStandsOnUnknownGround) {
+  const int rows = 9, cols = 9;
+  std::vector<float> z(rows * cols, 2.0f);
+  z[2 * cols + 2] = kNaN;  // a corner of cell (4, 4)'s footprint
+  Layers out(rows, cols);
+  ComputeHazardLayers({z.data(), rows, cols}, Params(), Region::Whole(rows, cols), out.views());
+  EXPECT_TRUE(std::isnan(out.belly[4 * cols + 4]));
+  EXPECT_FALSE(std::isnan(out.slope[4 * cols + 4]));  // the other layers are assessed
+  // An unknown cell under the body (not under a wheel) is simply not seen.
+  EXPECT_NEAR(out.belly[3 * cols + 3], 0.0f, 1e-6);
 }
 
 TEST(HazardLayers, RockShowsAsStepAndRoughness) {
@@ -74,6 +110,7 @@ TEST(HazardLayers, UnknownCellsStayUnknown) {
   ComputeHazardLayers({z.data(), rows, cols}, Params(), Region::Whole(rows, cols), out.views());
   EXPECT_TRUE(std::isnan(out.slope[3 * cols + 3]));
   EXPECT_TRUE(std::isnan(out.step[3 * cols + 3]));
+  EXPECT_TRUE(std::isnan(out.belly[3 * cols + 3]));
   EXPECT_TRUE(std::isnan(out.slope[1 * cols + 3]));
   // A cell whose window is mostly known is assessed despite the holes.
   EXPECT_NEAR(out.slope[4 * cols + 4], 0.0f, 1e-6);
@@ -108,13 +145,14 @@ TEST(HazardLayers, RejectsBadParametersAndShapes) {
 // The layers by their definition, one window at a time (the header's rules, in double).
 void BruteForceLayers(const std::vector<float>& z, int rows, int cols, const HazardParams& p,
                       std::vector<float>& slope, std::vector<float>& rough,
-                      std::vector<float>& step) {
+                      std::vector<float>& step, std::vector<float>& belly) {
   const int pr = p.plane_radius_cells(), sr = p.step_radius_cells();
+  const int br = p.belly_radius_cells();
   const double res = p.resolution_m;
   for (int r = 0; r < rows; ++r) {
     for (int c = 0; c < cols; ++c) {
       const int i = r * cols + c;
-      slope[i] = rough[i] = step[i] = kNaN;
+      slope[i] = rough[i] = step[i] = belly[i] = kNaN;
       if (std::isnan(z[i])) continue;
       double m[3][3] = {}, v[3] = {}, n = 0, cells = 0;
       for (int rr = std::max(0, r - pr); rr <= std::min(rows - 1, r + pr); ++rr) {
@@ -162,6 +200,34 @@ void BruteForceLayers(const std::vector<float>& z, int rows, int cols, const Haz
       slope[i] = static_cast<float>(std::atan(std::hypot(k[0], k[1])) * 180.0 / M_PI);
       rough[i] = static_cast<float>(std::sqrt(sum_sq / n));
       step[i] = static_cast<float>(hi - lo);
+      // Belly: least-squares plane through the clipped footprint's corners, by the normal
+      // equations of its four points, then the highest known height above it.
+      const int ra = std::max(0, r - br), rb = std::min(rows - 1, r + br);
+      const int ca = std::max(0, c - br), cb = std::min(cols - 1, c + br);
+      double wm[3][3] = {}, wv[3] = {};
+      bool corners_known = true;
+      for (const auto& [rr, cc] : {std::pair{ra, ca}, {ra, cb}, {rb, ca}, {rb, cb}}) {
+        const double h = z[rr * cols + cc];
+        corners_known &= !std::isnan(h);
+        const double q[3] = {static_cast<double>(cc - c), static_cast<double>(rr - r), 1.0};
+        for (int a = 0; a < 3; ++a) {
+          for (int b = 0; b < 3; ++b) wm[a][b] += q[a] * q[b];
+          wv[a] += q[a] * h;
+        }
+      }
+      if (!corners_known) continue;
+      // The corners' x and y are uncorrelated (a rectangle), so the normal equations are
+      // diagonal once centred; a zero-width side has no tilt along it.
+      const double xm = wm[0][2] / 4, ym = wm[1][2] / 4, zm = wv[2] / 4;
+      const double vxx = wm[0][0] - 4 * xm * xm, vyy = wm[1][1] - 4 * ym * ym;
+      const double wa = vxx > 0 ? (wv[0] - 4 * xm * zm) / vxx : 0.0;
+      const double wb = vyy > 0 ? (wv[1] - 4 * ym * zm) / vyy : 0.0;
+      double top = -1e300;
+      for (int rr = ra; rr <= rb; ++rr)
+        for (int cc = ca; cc <= cb; ++cc)
+          if (!std::isnan(z[rr * cols + cc]))
+            top = std::max(top, z[rr * cols + cc] - (zm + wa * (cc - c - xm) + wb * (rr - r - ym)));
+      belly[i] = static_cast<float>(top);
     }
   }
 }
@@ -181,19 +247,23 @@ std::vector<float> RandomTerrain(int rows, int cols, unsigned seed) {
 TEST(HazardLayers, MatchesTheDefinitionForUnequalWindows) {
   const int rows = 23, cols = 31;
   const std::vector<float> z = RandomTerrain(rows, cols, 3);
-  for (const auto& [plane_m, step_m] : {std::pair{1.0, 1.5}, std::pair{1.5, 0.5}}) {
+  for (const auto& [plane_m, step_m, belly_m] :
+       {std::tuple{1.0, 1.5, 1.0}, std::tuple{1.5, 0.5, 2.0}, std::tuple{0.5, 1.0, 1.5}}) {
     HazardParams p = Params();
     p.plane_window_radius_m = plane_m;
     p.step_window_radius_m = step_m;
+    p.belly_half_width_m = belly_m;
     Layers out(rows, cols), ref(rows, cols);
     ComputeHazardLayers({z.data(), rows, cols}, p, Region::Whole(rows, cols), out.views());
-    BruteForceLayers(z, rows, cols, p, ref.slope, ref.rough, ref.step);
+    BruteForceLayers(z, rows, cols, p, ref.slope, ref.rough, ref.step, ref.belly);
     for (int i = 0; i < rows * cols; ++i) {
       ASSERT_EQ(std::isnan(out.slope[i]), std::isnan(ref.slope[i])) << "cell " << i;
       if (std::isnan(ref.slope[i])) continue;
       EXPECT_NEAR(out.slope[i], ref.slope[i], 1e-3) << "cell " << i;
       EXPECT_NEAR(out.rough[i], ref.rough[i], 2e-5) << "cell " << i;
       EXPECT_NEAR(out.step[i], ref.step[i], 2e-5) << "cell " << i;
+      ASSERT_EQ(std::isnan(out.belly[i]), std::isnan(ref.belly[i])) << "cell " << i;
+      if (!std::isnan(ref.belly[i])) EXPECT_NEAR(out.belly[i], ref.belly[i], 2e-5) << "cell " << i;
     }
   }
 }
@@ -209,7 +279,8 @@ TEST(HazardLayers, RegionEqualsWholeGridBitForBit) {
   for (int r = region.row_begin; r < region.row_end; ++r) {
     for (int c = region.col_begin; c < region.col_end; ++c) {
       const int i = r * cols + c;
-      for (std::vector<float> Layers::*layer : {&Layers::slope, &Layers::rough, &Layers::step}) {
+      for (std::vector<float> Layers::*layer :
+           {&Layers::slope, &Layers::rough, &Layers::step, &Layers::belly}) {
         const float a = (whole.*layer)[i], b = (part.*layer)[i];
         EXPECT_TRUE((std::isnan(a) && std::isnan(b)) || a == b) << r << "," << c;
       }

@@ -1,7 +1,9 @@
 // Traversability cost from hazard layers.
 //
-// Each traversable cell costs 1 + sum_k weight_k * (layer_k / limit_k): 1 on flat smooth ground,
-// growing towards 1 + sum(weights) at the limits. A cell at or beyond any limit is lethal
+// Each traversable cell costs 1 + sum_k weight_k * (layer_k / limit_k) over slope, roughness,
+// step and belly (limit: the chassis' clearance, max_belly_m): 1 on flat smooth ground, growing
+// towards 1 + sum(weights) at the limits. A cell at or beyond any limit is lethal (a belly
+// reaching the clearance would touch the chassis)
 // (kLethalCost = +inf); a cell with any unknown layer is unknown (kUnknownCost = NaN), which
 // planners treat by their own rule. Costs are dimensionless multipliers of distance.
 #pragma once
@@ -22,13 +24,15 @@ struct CostmapParams {
   double slope_weight = 4.0;
   double roughness_weight = 2.0;
   double step_weight = 3.0;
+  double max_belly_m = 0.3;   // clearance under the chassis, metres
+  double belly_weight = 0.0;  // 0: the belly only rules cells out (the step prices rocks)
 
   void Validate() const;  // throws std::invalid_argument naming the field
 };
 
 // Writes the cost of every cell of `region` into `cost`; cells outside it are untouched.
 void ComputeCostmap(GridView<const float> slope_deg, GridView<const float> roughness_m,
-                    GridView<const float> step_m, const CostmapParams& params, Region region,
-                    GridView<float> cost);
+                    GridView<const float> step_m, GridView<const float> belly_m,
+                    const CostmapParams& params, Region region, GridView<float> cost);
 
 }  // namespace ilrs::perception

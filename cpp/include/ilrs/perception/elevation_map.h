@@ -1,7 +1,16 @@
 // A 2.5D elevation map with per-cell height variance, fused from 3D points.
 //
-// Frame: the map frame of core/grid.h (x east, y north, z up, metres), cell (row, col) covering
-// [col, col+1) x [row, row+1) * resolution_m. Unknown cells have NaN height and +inf variance.
+// Frame: the site frame (x east, y north, z up, metres) cut into world cells of resolution_m,
+// world cell (R, C) covering x in [C, C+1) and y in [R, R+1) times resolution_m. The map is a
+// window of rows x cols of those cells whose cell (0, 0) is the world cell `origin()` (0, 0
+// unless moved), so map cell (row, col) is world cell origin + (row, col); with the origin at
+// (0, 0) this is the map frame of core/grid.h. Unknown cells have NaN height (and max height)
+// and +inf variance, never a flat default.
+//
+// Rolling window: MoveOrigin shifts the window to follow the rover. Cells inside both the old
+// and the new window keep every layer bit for bit; cells newly exposed become unknown. The
+// shift is done in place (row by row with memmove, in the order that never overwrites a row
+// still to be read): O(rows x cols) bytes moved, no allocation ever.
 //
 // Fusion of one frame of points: points are binned per cell and the highest point of each cell
 // in the frame is the measurement (so a rock top is never averaged with the ground beside it in
@@ -32,18 +41,28 @@ struct CameraPose;
 
 class ElevationMap {
  public:
-  ElevationMap(int rows, int cols, double resolution_m);
+  ElevationMap(int rows, int cols, double resolution_m, Cell origin = {});
 
   int rows() const { return rows_; }
   int cols() const { return cols_; }
   double resolution_m() const { return resolution_m_; }
+  // World cell of map cell (0, 0).
+  Cell origin() const { return origin_; }
+
+  // Moves the window so that map cell (0, 0) is world cell `origin`. Returns the shift
+  // (origin - old origin), in cells: map cell (r, c) now holds what map cell
+  // (r + shift.row, c + shift.col) held, or unknown if that was outside the window. A shift
+  // of (0, 0) changes nothing. Hazard layers computed over the map can follow with ShiftGrid
+  // and recompute only the cells whose windows saw the edges move (see traversability.py).
+  Cell MoveOrigin(Cell origin);
 
   // Starts every cell from a prior (e.g. an orbital DEM): heights (rows x cols, NaN allowed
   // for unknown) with one variance for all known cells.
   void SetPrior(GridView<const float> heights_m, double variance_m2);
 
-  // Fuses `count` points (x, y, z rows of `xyz`, map frame) seen from `sensor_xyz`.
-  // Points outside the map or not finite are skipped. Returns the region of cells changed.
+  // Fuses `count` points (x, y, z rows of `xyz`, site frame) seen from `sensor_xyz`.
+  // Points outside the window or not finite are skipped. Returns the region of map cells
+  // changed.
   Region FusePoints(const float* xyz, std::size_t count, const double sensor_xyz[3],
                     const FusionParams& params);
 
@@ -68,6 +87,7 @@ class ElevationMap {
   int rows_;
   int cols_;
   double resolution_m_;
+  Cell origin_;
   std::vector<float> height_m_;
   std::vector<float> variance_m2_;
   std::vector<float> max_height_m_;
@@ -75,6 +95,11 @@ class ElevationMap {
   std::vector<float> frame_range_m_;  // scratch: range of that point
   std::vector<float> row_points_;     // scratch: one depth row's points (FuseDepth)
 };
+
+// Shifts a grid in place: afterwards cell (r, c) holds what cell (r + shift.row,
+// c + shift.col) held, and cells whose source lies outside the grid hold `fill`. Row-wise
+// memmove in a safe order; O(rows x cols), allocates nothing.
+void ShiftGrid(GridView<float> grid, Cell shift, float fill);
 
 // Pinhole camera in the OpenCV convention: x right, y down, z forward (optical axis); pixel
 // (u, v) has its centre at image coordinates (u, v), so a centred principal point is
