@@ -88,6 +88,10 @@ class RoverConfig:
     max_roughness_m: float = field(
         default=0.08, metadata=spec("roughest traversable ground (RMS)", lo=0.005, hi=1.0)
     )
+    belly_clearance_m: float = field(
+        default=0.3,
+        metadata=spec("ground clearance under the chassis (belly hazard)", lo=0.01, hi=5.0),
+    )
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ def hazard_config(scenario: Scenario) -> HazardConfig:
         max_slope_deg=rover.max_slope_deg,
         max_step_m=rover.max_step_m,
         max_roughness_m=rover.max_roughness_m,
+        belly_clearance_m=rover.belly_clearance_m,
     )
 
 
