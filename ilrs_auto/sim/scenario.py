@@ -302,7 +302,7 @@ class FaultConfig:
         ),
     )
     sag_v: float = field(
-        default=8.0, metadata=spec("brownout: bus voltage drop", lo=0.0, hi=1000.0, lo_open=True)
+        default=12.0, metadata=spec("brownout: bus voltage drop", lo=0.0, hi=1000.0, lo_open=True)
     )
 
     def __post_init__(self) -> None:
