@@ -192,12 +192,12 @@ robot: rover_r1
 steps:
   - SET_POWER: {rail: CAMERA, "on": true}
   - DRIVE: {left_mps: 0.1, right_mps: 0.1, duration_ms: 300}
+  - wait: {for_s: 1}
   - if: mode == IDLE
     then:
       - STOP: {}
     else:
       - safe_mode: {reason: still driving after the drive's time}
-  - wait: {for_s: 1}
   - SET_POWER: {rail: CAMERA, "on": false}
 """
 TEST_KEYS = Path(__file__).parent / "firmware_bridge" / "data" / "test_keys.txt"
@@ -230,7 +230,7 @@ def test_a_sequence_runs_on_the_robot_through_its_mcu_link(tmp_path: Path) -> No
     steps = {s["line"]: s for s in log["steps"]}
     assert "ACCEPTED by the robot" in steps[5]["detail"]
     assert steps[5]["end_s"] - steps[5]["start_s"] >= 0.3  # the drive's time really passed
-    assert steps[11]["end_s"] - steps[11]["start_s"] >= 1.0
+    assert steps[6]["end_s"] - steps[6]["start_s"] >= 1.0
 
 
 def test_a_sequence_needing_the_autonomy_stack_is_refused_before_anything_is_sent(
