@@ -317,15 +317,15 @@ class SimTool:
     def _step(self, dt: float) -> None:
         cfg = self.config
         if self.phase is Phase.DEPLOYING:
-            self.deploy_fraction = min(1.0, self.deploy_fraction + dt / cfg.deploy_s)
+            self.deploy_fraction = _toward(self.deploy_fraction, dt / cfg.deploy_s, 1.0)
             if self.deploy_fraction >= 1.0:
                 self.phase = Phase.DEPLOYED
         elif self.phase is Phase.STOWING:
-            self.deploy_fraction = max(0.0, self.deploy_fraction - dt / cfg.stow_s)
+            self.deploy_fraction = _toward(self.deploy_fraction, dt / cfg.stow_s, 0.0)
             if self.deploy_fraction <= 0.0:
                 self.phase = Phase.STOWED
         elif self.phase is Phase.RETRACTING:
-            self.depth_cm = max(0.0, self.depth_cm - cfg.retract_rate_cm_per_s * dt)
+            self.depth_cm = _toward(self.depth_cm, cfg.retract_rate_cm_per_s * dt, 0.0)
             self.jammed = False
             self.force_n = self.torque_nm = 0.0
             if self.depth_cm <= 0.0:
@@ -361,11 +361,19 @@ class SimTool:
                 torque_nm = cfg.stall_torque_nm
             rate = 0.0
         self.force_n, self.torque_nm = force_n, torque_nm
-        self.depth_cm = min(self.target_cm, at + rate * dt)
+        self.depth_cm = _toward(at, rate * dt, self.target_cm)
         self.hole_cm = max(self.hole_cm, self.depth_cm)
-        if self.depth_cm >= self.target_cm - 1e-9:
-            self.depth_cm = self.target_cm
+        if self.depth_cm >= self.target_cm:
             self.phase = Phase.HOLDING
+
+
+def _toward(value: float, step: float, limit: float) -> float:
+    """``value`` moved ``step`` towards ``limit``, not past it, and onto it when within rounding
+    error (sums of sub-step increments are not exact)."""
+    moved = value + step if limit > value else value - step
+    if abs(moved - limit) <= 1e-9 or (moved - limit) * (value - limit) <= 0:
+        return limit
+    return moved
 
 
 @dataclass
