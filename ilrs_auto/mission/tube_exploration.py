@@ -370,7 +370,8 @@ class TubeExplorationConfig:
             "time_limit_s",
         ):
             value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0.0):
+            finite = math.isfinite(value) or name == "tether_length_m"  # inf: a ramp
+            if not (finite and value > 0.0):
                 raise ValueError(f"{name} must be finite and > 0, got {value}")
 
 
