@@ -27,6 +27,7 @@ from ilrs_auto.mission.sample_collection import (
     SampleCollection,
     SampleState,
     SamplingTask,
+    ToolPhase,
     choose_site,
 )
 from ilrs_auto.planning import GridAStar, Plan, PlanningError, PlanRequest
@@ -35,7 +36,6 @@ from ilrs_auto.sim.instruments import (
     RegolithProfile,
     SimSampleCache,
     SimTool,
-    ToolPhase,
     default_tool_config,
 )
 
