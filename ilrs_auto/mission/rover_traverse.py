@@ -9,9 +9,27 @@ events. Time is the mission clock's.
 
     IDLE --start--> TRAVERSE[PLANNING --path_ready--> DRIVING <--path_ready-- REPLANNING]
                     DRIVING --path_blocked--> REPLANNING, DRIVING --goal_reached--> ARRIVED
-    every planning failure, drive_stalled, mission_timeout, an exception (including an event
-    the current state does not accept) --> FAULT
+                    DRIVING --frames_lost | unknown_ahead | drive_reset--> WAITING
+                    WAITING --wait_over--> REPLANNING
+    every planning failure, drive_stalled, mission_timeout, power_critical, sensor_dropout,
+    view_unknown, drive_unresponsive, an exception (including an event the current state does
+    not accept) --> FAULT
     FAULT --safed (rover stopped)--> SAFE --resume--> TRAVERSE
+
+Stop and wait (WAITING, the drive stopped) while the camera sends no frames (``frames_lost``:
+none for ``frame_gap_s``), while too much of the path just ahead is unknown ground
+(``unknown_ahead``: more than ``unknown_max_fraction`` of the cells within
+``unknown_lookahead_m`` have NaN cost), or after the drive's microcontroller reset
+(``drive_reset``); once frames come, the ground ahead is known and the drive is back,
+``wait_over`` plans again from where the rover stands. Waiting too long is a fault:
+``sensor_dropout`` (no frame for ``dropout_timeout_s``), ``view_unknown``
+(``unknown_timeout_s``), ``drive_unresponsive`` (``reboot_timeout_s``). A brownout or a
+battery below its reserve (``power_critical``, read from :class:`RoverStatus`) ends the
+traverse in FAULT, then SAFE.
+
+A rock seen beside the rover can make the rover's own cell lethal (its hazard windows reach
+it). A plan then starts from the nearest cell within ``start_escape_m`` that is not lethal
+(the rover drives there first); only with none does the planner report ``hazard_at_start``.
 
 Suspended by the supervisor, it stops the rover and cancels its plan; resumed, it plans again
 from where the rover stands (``replan`` when it was driving).
@@ -44,6 +62,7 @@ class TraverseState(str, Enum):
     PLANNING = "traverse_planning"
     DRIVING = "traverse_driving"
     REPLANNING = "traverse_replanning"
+    WAITING = "traverse_waiting"
     ARRIVED = "arrived"
     FAULT = "fault"
     SAFE = "safe"
@@ -51,7 +70,11 @@ class TraverseState(str, Enum):
 
 STATES: list[Any] = [
     "idle",
-    {"name": "traverse", "children": ["planning", "driving", "replanning"], "initial": "planning"},
+    {
+        "name": "traverse",
+        "children": ["planning", "driving", "replanning", "waiting"],
+        "initial": "planning",
+    },
     "arrived",
     "fault",
     "safe",
@@ -67,6 +90,16 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "path_blocked", "source": "traverse_driving", "dest": "traverse_replanning"},
     {"trigger": "replan", "source": "traverse_driving", "dest": "traverse_replanning"},
     {"trigger": "goal_reached", "source": "traverse_driving", "dest": "arrived"},
+    *(
+        {"trigger": event, "source": "traverse_driving", "dest": "traverse_waiting"}
+        for event in ("frames_lost", "unknown_ahead", "drive_reset")
+    ),
+    {"trigger": "wait_over", "source": "traverse_waiting", "dest": "traverse_replanning"},
+    *(
+        {"trigger": event, "source": "traverse_waiting", "dest": "fault"}
+        for event in ("sensor_dropout", "view_unknown", "drive_unresponsive")
+    ),
+    {"trigger": "power_critical", "source": ["idle", "traverse"], "dest": "fault"},
     *(
         {"trigger": event, "source": "traverse", "dest": "fault"}
         for event in PLANNING_FAILURE_EVENTS.values()
@@ -85,9 +118,14 @@ FAULT_EVENTS = frozenset(
         "planner_error",
         "drive_stalled",
         "mission_timeout",
+        "sensor_dropout",
+        "view_unknown",
+        "drive_unresponsive",
+        "power_critical",
         "exception",
     }
 )
+WAIT_EVENTS = frozenset({"frames_lost", "unknown_ahead", "drive_reset"})
 
 
 class Drive(Protocol):
@@ -109,6 +147,31 @@ class CostmapSource(Protocol):
     def cost(self) -> npt.NDArray[np.float32]: ...
 
 
+class RoverStatus(Protocol):
+    """What the behaviour reads of the rover's health besides its drive (all optional: a
+    behaviour built without a status never waits for frames or the drive, nor sees power)."""
+
+    @property
+    def last_frame_s(self) -> float:
+        """Mission time of the newest camera frame fused into the map."""
+        ...
+
+    @property
+    def drive_ready(self) -> bool:
+        """False while the drive's microcontroller reboots."""
+        ...
+
+    @property
+    def drive_resets(self) -> int:
+        """How many times the drive's microcontroller has reset so far."""
+        ...
+
+    @property
+    def power_critical(self) -> str | None:
+        """Why the rover must stop now (``brownout``, ``battery_reserve``), or None."""
+        ...
+
+
 @dataclass(frozen=True)
 class TraverseGoal:
     goal_xy_m: tuple[float, float]
@@ -116,6 +179,13 @@ class TraverseGoal:
     time_limit_s: float = 7200.0
     stall_timeout_s: float = 60.0
     plan_timeout_s: float = 30.0
+    frame_gap_s: float = 3.0
+    dropout_timeout_s: float = 60.0
+    unknown_lookahead_m: float = 3.0
+    unknown_max_fraction: float = 0.3
+    unknown_timeout_s: float = 60.0
+    reboot_timeout_s: float = 120.0
+    start_escape_m: float = 1.0
 
 
 class RoverTraverse(Behaviour):
@@ -140,8 +210,13 @@ class RoverTraverse(Behaviour):
         drive: Drive,
         jobs: PlanJobRunner,
         clock: MissionClock,
+        status: RoverStatus | None = None,
     ) -> None:
         self.goal = goal
+        self.status = status
+        self._resets_seen = 0 if status is None else status.drive_resets
+        self._wait_since_s = math.nan
+        self._escaped_from: Cell | None = None
         self.geometry = geometry
         self.costmap = costmap
         self.drive = drive
@@ -162,10 +237,16 @@ class RoverTraverse(Behaviour):
         if state.startswith("traverse") and now - self._started_s >= self.goal.time_limit_s:
             self.trigger("mission_timeout", limit_s=self.goal.time_limit_s)
             return
+        critical = None if self.status is None else self.status.power_critical
+        if critical is not None and (state == TraverseState.IDLE or state.startswith("traverse")):
+            self.trigger("power_critical", reason=critical)
+            return
         if state in (TraverseState.PLANNING, TraverseState.REPLANNING):
             self._read_plan(now)
         elif state == TraverseState.DRIVING:
             self._watch_drive(now)
+        elif state == TraverseState.WAITING:
+            self._watch_wait(now)
         elif state == TraverseState.FAULT and not self.drive.moving:
             self.trigger("safed")
 
@@ -178,7 +259,10 @@ class RoverTraverse(Behaviour):
             return
         self._job = None
         if isinstance(outcome, Plan):
-            self.trigger("path_ready", plan=outcome)
+            if self._escaped_from is not None:
+                self.trigger("path_ready", plan=outcome, start_moved_from=self._escaped_from)
+            else:
+                self.trigger("path_ready", plan=outcome)
         elif isinstance(outcome, PlanningError):
             cell = tuple(getattr(outcome, "cell", (-1, -1)))
             self.trigger(event_for(outcome), error=str(outcome), cell=cell)
@@ -190,6 +274,8 @@ class RoverTraverse(Behaviour):
         gx, gy = self.goal.goal_xy_m
         if math.hypot(gx - x, gy - y) <= self.goal.tolerance_m:
             self.trigger("goal_reached")
+            return
+        if self._must_wait(now, x, y):
             return
         blocked = self._first_lethal_cell_ahead(x, y)
         if blocked is not None:
@@ -203,14 +289,71 @@ class RoverTraverse(Behaviour):
                 "drive_stalled", position_xy_m=(x, y), still_for_s=now - self._progress_time_s
             )
 
-    def _first_lethal_cell_ahead(self, x: float, y: float) -> Cell | None:
-        """The first cell of the path still ahead of the rover that has become lethal."""
+    def _must_wait(self, now: float, x: float, y: float) -> bool:
+        """Fires the event that stops the rover to wait, if one is due."""
+        status = self.status
+        if status is not None:
+            if status.drive_resets != self._resets_seen:
+                self._resets_seen = status.drive_resets
+                self.trigger("drive_reset", resets=status.drive_resets, position_xy_m=(x, y))
+                return True
+            age = now - status.last_frame_s
+            if age > self.goal.frame_gap_s:
+                self.trigger("frames_lost", frame_age_s=age, position_xy_m=(x, y))
+                return True
+        unknown = self._unknown_fraction_ahead(x, y)
+        if unknown > self.goal.unknown_max_fraction:
+            self.trigger("unknown_ahead", fraction=round(unknown, 3), position_xy_m=(x, y))
+            return True
+        return False
+
+    def _watch_wait(self, now: float) -> None:
+        """Waits until frames come, the ground ahead is known and the drive is back."""
+        goal, status = self.goal, self.status
+        waited = now - self._wait_since_s
+        frame_age = 0.0 if status is None else now - status.last_frame_s
+        frames_down = frame_age > goal.frame_gap_s
+        drive_down = status is not None and not status.drive_ready
+        if status is not None and status.drive_ready:
+            self._resets_seen = status.drive_resets
+        x, y = self.drive.position_xy()
+        unknown = self._unknown_fraction_ahead(x, y)
+        unknown_down = unknown > goal.unknown_max_fraction
+        if frames_down and frame_age >= goal.dropout_timeout_s:
+            self.trigger("sensor_dropout", frame_age_s=frame_age)
+        elif drive_down and waited >= goal.reboot_timeout_s:
+            self.trigger("drive_unresponsive", waited_s=waited)
+        elif unknown_down and not frames_down and waited >= goal.unknown_timeout_s:
+            self.trigger("view_unknown", fraction=round(unknown, 3), waited_s=waited)
+        elif not (frames_down or drive_down or unknown_down):
+            self.trigger("wait_over", waited_s=waited)
+
+    def _cells_ahead(self, x: float, y: float) -> npt.NDArray[np.int32]:
+        """The path's cells after the one nearest the rover."""
         cells = self._path_cells
         if len(cells) == 0:
-            return None
+            return cells
         centres = (cells[:, ::-1].astype(np.float64) + 0.5) * self.geometry.resolution_m
         nearest = int(np.argmin(np.hypot(centres[:, 0] - x, centres[:, 1] - y)))
-        ahead = cells[nearest + 1 :]
+        return cells[nearest + 1 :]
+
+    def _unknown_fraction_ahead(self, x: float, y: float) -> float:
+        """Share of the path's cells within ``unknown_lookahead_m`` ahead whose cost is NaN."""
+        ahead = self._cells_ahead(x, y)
+        if len(ahead) == 0 or self.goal.unknown_lookahead_m <= 0.0:
+            return 0.0
+        centres = (ahead[:, ::-1].astype(np.float64) + 0.5) * self.geometry.resolution_m
+        steps = np.hypot(*np.diff(np.vstack([[x, y], centres]), axis=0).T)
+        near = ahead[np.cumsum(steps) <= self.goal.unknown_lookahead_m]
+        if len(near) == 0:
+            return 0.0
+        return float(np.isnan(self.costmap.cost[near[:, 0], near[:, 1]]).mean())
+
+    def _first_lethal_cell_ahead(self, x: float, y: float) -> Cell | None:
+        """The first cell of the path still ahead of the rover that has become lethal."""
+        ahead = self._cells_ahead(x, y)
+        if len(ahead) == 0:
+            return None
         lethal = np.isinf(self.costmap.cost[ahead[:, 0], ahead[:, 1]])
         if not lethal.any():
             return None
@@ -243,10 +386,15 @@ class RoverTraverse(Behaviour):
         centres[-1] = self.goal.goal_xy_m  # end on the target itself, not its cell centre
         self._progress_odometer_m = self.drive.odometer_m
         self._progress_time_s = self.clock.now_s
+        if self.status is not None and self.status.drive_ready:
+            self._resets_seen = self.status.drive_resets  # a reset already over: nothing lost
         self.drive.follow(centres)
 
     def on_exit_traverse_driving(self, event: EventData) -> None:
         self.drive.stop()
+
+    def on_enter_traverse_waiting(self, event: EventData) -> None:
+        self._wait_since_s = self.clock.now_s
 
     def on_enter_arrived(self, event: EventData) -> None:
         self.drive.stop()
@@ -256,15 +404,37 @@ class RoverTraverse(Behaviour):
 
     def _submit_plan(self) -> None:
         x, y = self.drive.position_xy()
+        costmap = self.costmap.cost.copy()  # a snapshot: perception keeps writing the map
+        start = self._plan_start(costmap, self.geometry.cell_of(x, y))
         request = PlanRequest(
-            costmap=self.costmap.cost.copy(),  # a snapshot: perception keeps writing the map
-            start=self.geometry.cell_of(x, y),
+            costmap=costmap,
+            start=start,
             goal=self.geometry.cell_of(*self.goal.goal_xy_m),
             # A wall-clock deadline would make simulated runs depend on the host's speed; with
             # a deterministic clock the mission's own time limit bounds the mission instead.
             timeout_s=0.0 if self.clock.deterministic else self.goal.plan_timeout_s,
         )
         self._job = self.jobs.submit(request, self.clock.now_s)
+
+    def _plan_start(self, costmap: npt.NDArray[np.float32], here: Cell) -> Cell:
+        """The rover's cell, or when that is lethal or unknown the nearest drivable cell
+        within ``start_escape_m`` (ties: lowest row, then column)."""
+        self._escaped_from = None
+        rows, cols = costmap.shape
+        row, col = here
+        if not (0 <= row < rows and 0 <= col < cols) or math.isfinite(costmap[row, col]):
+            return here
+        reach = int(self.goal.start_escape_m / self.geometry.resolution_m)
+        r0, r1 = max(0, row - reach), min(rows, row + reach + 1)
+        c0, c1 = max(0, col - reach), min(cols, col + reach + 1)
+        rr, cc = np.mgrid[r0:r1, c0:c1]
+        distance = np.hypot(rr - row, cc - col)
+        usable = np.isfinite(costmap[r0:r1, c0:c1]) & (distance <= reach + 1e-9)
+        if not usable.any():
+            return here
+        best = np.flatnonzero(usable)[np.argmin(distance[usable])]
+        self._escaped_from = here
+        return Cell(int(rr.flat[best]), int(cc.flat[best]))
 
     def _cancel_plan(self) -> None:
         if self._job is not None:
@@ -283,10 +453,17 @@ class RoverTraverse(Behaviour):
             self.trigger("replan", position_xy_m=self.drive.position_xy())
 
     def checkpoint_data(self) -> dict[str, Any]:
-        return {"started_s": self._started_s}
+        return {
+            "started_s": self._started_s,
+            "wait_since_s": None if math.isnan(self._wait_since_s) else self._wait_since_s,
+            "resets_seen": self._resets_seen,
+        }
 
     def restore_data(self, data: dict[str, Any]) -> None:
         self._started_s = float(data.get("started_s", math.nan))
+        wait_since = data.get("wait_since_s")
+        self._wait_since_s = math.nan if wait_since is None else float(wait_since)
+        self._resets_seen = int(data.get("resets_seen", self._resets_seen))
 
     # ---- records ----------------------------------------------------------------------------
     def describe(self, event: EventData) -> dict[str, Any]:
@@ -305,8 +482,10 @@ __all__ = [
     "FAULT_EVENTS",
     "STATES",
     "TRANSITIONS",
+    "WAIT_EVENTS",
     "CostmapSource",
     "Drive",
+    "RoverStatus",
     "RoverTraverse",
     "Transition",
     "TraverseGoal",

@@ -291,7 +291,7 @@ def test_suspended_while_driving_it_stops_and_on_resume_replans_from_where_it_st
 
 
 def test_a_checkpoint_restores_state_log_and_start_time_and_resumes_planning() -> None:
-    behaviour, drive, _, clock = make()
+    behaviour, _, _, clock = make()
     behaviour.start()
     step(behaviour, clock)
     step(behaviour, clock)
@@ -310,3 +310,213 @@ def test_a_checkpoint_restores_state_log_and_start_time_and_resumes_planning() -
     assert step(restored, clock2) == TraverseState.DRIVING and drive2.moving
     with pytest.raises(ValueError, match="not 'rover_traverse'"):
         restored.restore({**saved, "behaviour": "lander"})
+
+
+# ---- stop and wait, drive resets, power: the fault responses --------------------------------
+@dataclass
+class FakeStatus:
+    last_frame_s: float = 0.0
+    drive_ready: bool = True
+    drive_resets: int = 0
+    power_critical: str | None = None
+
+
+def make_with_status(
+    planner: ScriptedPlanner | None = None, **goal: float
+) -> tuple[RoverTraverse, FakeDrive, FakeCostmap, SimClock, FakeStatus]:
+    clock = SimClock()
+    drive, costmap, status = FakeDrive(), FakeCostmap(), FakeStatus()
+    jobs = PlanJobRunner(planner or ScriptedPlanner(), 1.0, deterministic=True)
+    behaviour = RoverTraverse(
+        TraverseGoal(GOAL_XY, **goal), GEOMETRY, costmap, drive, jobs, clock, status
+    )
+    return behaviour, drive, costmap, clock, status
+
+
+def step_fresh(behaviour: RoverTraverse, clock: SimClock, status: FakeStatus) -> str:
+    """A tick with a frame just fused."""
+    status.last_frame_s = clock.now_s + 0.5
+    return step(behaviour, clock)
+
+
+def log(behaviour: RoverTraverse) -> list[tuple[float, str, str]]:
+    return [(t.time_s, t.event, t.dest) for t in behaviour.transitions]
+
+
+def driving(
+    planner: ScriptedPlanner | None = None, **goal: float
+) -> tuple[RoverTraverse, FakeDrive, FakeCostmap, SimClock, FakeStatus]:
+    behaviour, drive, costmap, clock, status = make_with_status(planner, **goal)
+    behaviour.start()
+    step_fresh(behaviour, clock, status)
+    assert step_fresh(behaviour, clock, status) == TraverseState.DRIVING
+    return behaviour, drive, costmap, clock, status
+
+
+def test_no_frames_stops_and_waits_then_replans_when_frames_come_back() -> None:
+    planner = ScriptedPlanner()
+    behaviour, drive, _, clock, status = driving(planner, frame_gap_s=2.0)
+    drive.teleport(6.5, 10.5)
+    # frames stop after the one at t = 1.0 s
+    states = [step(behaviour, clock) for _ in range(6)]  # t = 1.5 .. 4.0
+    assert states == ["traverse_driving"] * 4 + ["traverse_waiting"] * 2
+    assert drive.commands[-1] == "stop" and not drive.moving
+    assert behaviour.transitions[-1].detail["frame_age_s"] == 2.5
+    status.last_frame_s = 4.5  # a frame arrives
+    assert step(behaviour, clock) == TraverseState.REPLANNING
+    step(behaviour, clock)
+    assert step_fresh(behaviour, clock, status) == TraverseState.DRIVING
+    assert planner.requests[-1].start == Cell(10, 6)
+    assert log(behaviour) == [
+        (0.0, "start", "traverse_planning"),
+        (1.0, "path_ready", "traverse_driving"),
+        (3.5, "frames_lost", "traverse_waiting"),
+        (4.5, "wait_over", "traverse_replanning"),
+        (5.5, "path_ready", "traverse_driving"),
+    ]
+    assert behaviour.transitions[3].detail["waited_s"] == 1.0
+
+
+def test_frames_gone_for_longer_than_the_timeout_is_a_sensor_dropout_fault() -> None:
+    behaviour, drive, _, clock, _ = driving(frame_gap_s=2.0, dropout_timeout_s=10.0)
+    while behaviour.state != TraverseState.FAULT:
+        step(behaviour, clock)
+        assert clock.now_s <= 11.0
+    assert step(behaviour, clock) == TraverseState.SAFE
+    assert log(behaviour)[2:] == [
+        (3.5, "frames_lost", "traverse_waiting"),
+        (11.0, "sensor_dropout", "fault"),
+        (11.5, "safed", "safe"),
+    ]
+    assert behaviour.fault is not None and behaviour.fault.detail["frame_age_s"] == 10.0
+    assert not drive.moving
+
+
+def test_unknown_ground_ahead_stops_and_waits_then_replans_once_seen() -> None:
+    behaviour, drive, costmap, clock, status = driving(
+        unknown_lookahead_m=3.0, unknown_max_fraction=0.3
+    )
+    costmap.cost[10, 4:6] = np.nan  # 2 of the 3 cells within 3 m ahead of x = 2.5
+    assert step_fresh(behaviour, clock, status) == TraverseState.WAITING
+    assert behaviour.transitions[-1].detail["fraction"] == pytest.approx(0.667, abs=1e-3)
+    assert drive.commands[-1] == "stop"
+    assert step_fresh(behaviour, clock, status) == TraverseState.WAITING
+    costmap.cost[10, 4] = 1.0  # a frame shows one of them: 1 of 3 unknown, above 0.3
+    assert step_fresh(behaviour, clock, status) == TraverseState.WAITING
+    costmap.cost[10, 5] = 1.0
+    assert step_fresh(behaviour, clock, status) == TraverseState.REPLANNING
+    assert log(behaviour)[2:] == [
+        (1.5, "unknown_ahead", "traverse_waiting"),
+        (3.0, "wait_over", "traverse_replanning"),
+    ]
+
+
+def test_unknown_ground_that_stays_unknown_is_a_view_unknown_fault() -> None:
+    behaviour, _, costmap, clock, status = driving(unknown_timeout_s=5.0)
+    costmap.cost[10, 3:8] = np.nan
+    while behaviour.state not in (TraverseState.FAULT, TraverseState.SAFE):
+        step_fresh(behaviour, clock, status)
+        assert clock.now_s <= 7.0
+    assert log(behaviour)[2:] == [
+        (1.5, "unknown_ahead", "traverse_waiting"),
+        (6.5, "view_unknown", "fault"),
+    ]
+
+
+def test_a_drive_reset_stops_the_rover_and_it_replans_after_the_reboot() -> None:
+    planner = ScriptedPlanner()
+    behaviour, drive, _, clock, status = driving(planner)
+    drive.teleport(8.5, 10.5)
+    drive.stop()  # the microcontroller reset: wheels stop, the path is lost
+    status.drive_resets, status.drive_ready = 1, False
+    assert step_fresh(behaviour, clock, status) == TraverseState.WAITING
+    for _ in range(4):
+        assert step_fresh(behaviour, clock, status) == TraverseState.WAITING
+    status.drive_ready = True  # rebooted at t = 4.0
+    assert step_fresh(behaviour, clock, status) == TraverseState.REPLANNING
+    step_fresh(behaviour, clock, status)
+    assert step_fresh(behaviour, clock, status) == TraverseState.DRIVING
+    assert drive.moving and planner.requests[-1].start == Cell(10, 8)
+    assert log(behaviour)[2:] == [
+        (1.5, "drive_reset", "traverse_waiting"),
+        (4.0, "wait_over", "traverse_replanning"),
+        (5.0, "path_ready", "traverse_driving"),
+    ]
+    assert behaviour.transitions[2].detail["resets"] == 1
+
+
+def test_a_drive_that_does_not_come_back_is_a_fault() -> None:
+    behaviour, _, _, clock, status = driving(reboot_timeout_s=4.0)
+    status.drive_resets, status.drive_ready = 1, False
+    states = [step_fresh(behaviour, clock, status) for _ in range(10)]
+    assert states[-2:] == ["fault", "safe"]
+    assert log(behaviour)[2:] == [
+        (1.5, "drive_reset", "traverse_waiting"),
+        (5.5, "drive_unresponsive", "fault"),
+        (6.0, "safed", "safe"),
+    ]
+
+
+def test_a_reset_over_before_the_path_is_sent_is_not_waited_for() -> None:
+    behaviour, drive, _, clock, status = make_with_status()
+    behaviour.start()
+    status.drive_resets = 1  # reset and rebooted while planning
+    step_fresh(behaviour, clock, status)
+    assert step_fresh(behaviour, clock, status) == TraverseState.DRIVING
+    assert step_fresh(behaviour, clock, status) == TraverseState.DRIVING
+    assert drive.moving
+
+
+@pytest.mark.parametrize("where", ["planning", "driving", "waiting"])
+@pytest.mark.parametrize("reason", ["brownout", "battery_reserve"])
+def test_power_critical_ends_the_traverse_in_safe(where: str, reason: str) -> None:
+    behaviour, drive, _, clock, status = make_with_status(frame_gap_s=1.0)
+    behaviour.start()
+    if where != "planning":
+        step_fresh(behaviour, clock, status)
+        step_fresh(behaviour, clock, status)
+    if where == "waiting":
+        states = [step(behaviour, clock) for _ in range(3)]  # no frames after t = 1.0 s
+        assert states[-1] == TraverseState.WAITING
+    at = clock.now_s + 0.5
+    status.power_critical = reason
+    assert step(behaviour, clock) == TraverseState.FAULT
+    assert not drive.moving
+    assert step(behaviour, clock) == TraverseState.SAFE
+    fault = behaviour.fault
+    assert fault is not None and fault.event == "power_critical" and fault.time_s == at
+    assert fault.source == "traverse" and fault.detail == {"reason": reason}
+    assert behaviour.transitions[-3].dest == f"traverse_{where}"  # where it struck
+
+
+def test_a_lethal_start_cell_plans_from_the_nearest_drivable_cell_within_reach() -> None:
+    planner = ScriptedPlanner()
+    behaviour, drive, costmap, clock = make(planner, start_escape_m=1.0)
+    drive.x, drive.y = 10.5, 10.5
+    costmap.cost[10, 10] = np.inf  # the rover's own cell, made lethal by a rock beside it
+    costmap.cost[9, 10] = costmap.cost[11, 10] = costmap.cost[10, 9] = np.inf
+    behaviour.start()
+    step(behaviour, clock)
+    assert step(behaviour, clock) == TraverseState.DRIVING
+    assert planner.requests[-1].start == Cell(10, 11)
+    ready = behaviour.transitions[-1]
+    assert ready.event == "path_ready" and ready.detail["start_moved_from"] == Cell(10, 10)
+    assert drive.path is not None and tuple(drive.path[0]) == (11.5, 10.5)
+
+
+def test_a_lethal_start_with_nothing_drivable_within_reach_is_hazard_at_start() -> None:
+    class RealAStar(ScriptedPlanner):
+        pass
+
+    behaviour, _, costmap, clock = make(RealAStar(), start_escape_m=1.0)
+    costmap.cost[9:12, 1:5] = np.inf  # around the rover at (2.5, 10.5) -> cell (10, 2)
+    behaviour.start()
+    step(behaviour, clock)
+    assert step(behaviour, clock) == TraverseState.FAULT
+    assert behaviour.fault is not None and behaviour.fault.event == "hazard_at_start"
+
+
+def test_every_new_fault_event_leads_to_fault() -> None:
+    for event in ("sensor_dropout", "view_unknown", "drive_unresponsive", "power_critical"):
+        assert event in FAULT_EVENTS
+        assert any(t["trigger"] == event and t["dest"] == "fault" for t in TRANSITIONS)
