@@ -463,7 +463,9 @@ class SimTubeRobot:
         if self.clock.now_s < self.deaf_until_s:
             return False
         w = self.world
-        if self._pos[2] >= w.ceiling_z_m - 1e-6:  # on the surface or in the skylight's shaft
+        x, y, z = self._pos
+        in_shaft = math.hypot(x - w.skylight_m[0], y - w.skylight_m[1]) <= 1.0
+        if z >= -1e-6 or (in_shaft and z >= w.surface_node_m[2]):  # surface, or the shaft
             return True
         here = self.position_m
         nodes = [w.surface_node_m, *self.relays]
