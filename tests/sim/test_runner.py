@@ -85,3 +85,101 @@ def test_a_finished_mission_frees_its_maps_without_a_garbage_collection(
         assert seen and seen[0]() is None
     finally:
         gc.enable()
+
+
+# ---- power and injected faults, end to end (a 30 m drive: under a second each) -------------
+FAULTY = """
+name: faulty
+seed: 5
+rocks:
+  cumulative_fractional_area: 0.04
+  field_margin_m: 10
+mission:
+  start_xy_m: [520, 700]
+  goal_xy_m: [550, 704]
+  time_limit_s: 1200
+"""
+
+
+def fly(extra: str = "") -> Any:
+    return run_mission(parse_scenario(FAULTY + extra, "faulty.yaml"))
+
+
+def events(record: Any) -> list[tuple[float, str]]:
+    return [(t.time_s, t.event) for t in record.transitions]
+
+
+def test_a_clean_run_records_energy_charge_and_temperature() -> None:
+    record = fly()
+    assert record.arrived and record.faults_met == [] and record.link_lost_s == 0.0
+    t = record.mission_time_s
+    # loads between idle + camera all the time and everything on all the time
+    assert 25.0 * t / 3600 < record.energy_used_wh < (25.0 + 15.0 + 50.0) * t / 3600
+    assert record.energy_generated_wh > record.energy_used_wh  # lit all the way, ~280 W
+    assert record.min_soc == record.initial_soc == 0.8 < record.final_soc <= 1.0
+    low, high = record.temperature_range_k
+    assert low == 283.0 < high < 300.0
+    log = record.power_log
+    assert log.shape[1] == 6 and (log[:, 5] == 1.0).all()  # lit fraction along the route
+
+
+def test_a_short_sensor_dropout_stops_the_rover_until_frames_come_back() -> None:
+    record = fly("faults:\n  - {type: sensor_dropout, time_s: 30, duration_s: 20}\n")
+    assert record.arrived and record.frames <= record.mission_time_s - 19  # 1 Hz, 20 s lost
+    assert events(record)[2:5] == [(33.0, "frames_lost"), (50.5, "wait_over"), (52.5, "path_ready")]
+    (met,) = record.faults_met
+    assert (met.type, met.time_s, met.duration_s) == ("sensor_dropout", 30.0, 20.0)
+    assert met.events == ((33.0, "frames_lost"), (50.5, "wait_over"))
+
+
+def test_a_long_sensor_dropout_is_a_fault_and_the_rover_safes() -> None:
+    record = fly(
+        "faults:\n  - {type: sensor_dropout, time_s: 30, duration_s: 100}\n"
+        "responses:\n  dropout_timeout_s: 30\n"
+    )
+    assert record.final_state == "safe"
+    assert events(record)[2:] == [(33.0, "frames_lost"), (59.5, "sensor_dropout"), (60.0, "safed")]
+    assert record.faults_met[0].events == ((33.0, "frames_lost"), (59.5, "sensor_dropout"))
+
+
+def test_a_wheel_stuck_longer_than_the_stall_timeout_is_a_drive_stall() -> None:
+    record = fly("faults:\n  - {type: wheel_stuck, time_s: 30, duration_s: 80}\n")
+    assert record.final_state == "safe" and record.fault is not None
+    assert (record.fault.event, record.fault.time_s) == ("drive_stalled", 89.5)
+    assert record.faults_met[0].events == ((89.5, "drive_stalled"),)
+    short = fly("faults:\n  - {type: wheel_stuck, time_s: 30, duration_s: 10}\n")
+    assert short.arrived and short.mission_time_s == 160.0  # 10 s late, nothing else
+    assert short.faults_met[0].events == ()
+
+
+def test_a_link_loss_is_recorded_and_the_rover_carries_on() -> None:
+    clean = fly()
+    record = fly("faults:\n  - {type: link_loss, time_s: 30, duration_s: 50}\n")
+    assert record.arrived and record.link_lost_s == 50.0
+    assert events(record) == events(clean)
+    assert record.faults_met[0].type == "link_loss" and record.faults_met[0].events == ()
+
+
+def test_a_drive_mcu_reset_stops_the_rover_which_replans_after_the_reboot() -> None:
+    record = fly("faults:\n  - {type: mcu_reset, time_s: 30, duration_s: 15}\n")
+    assert record.arrived
+    assert events(record)[2:5] == [(30.0, "drive_reset"), (45.0, "wait_over"), (47.0, "path_ready")]
+    assert record.faults_met[0].events == ((30.0, "drive_reset"), (45.0, "wait_over"))
+    assert record.mission_time_s == fly().mission_time_s + 18.0  # 15 s reboot, 2 s plan
+
+
+def test_a_brownout_makes_the_rover_power_critical_and_safe() -> None:
+    record = fly("faults:\n  - {type: brownout, time_s: 30}\n")
+    assert record.final_state == "safe" and record.fault is not None
+    assert record.fault.event == "power_critical" and record.fault.detail == {"reason": "brownout"}
+    assert events(record)[2:] == [(30.0, "power_critical"), (30.5, "safed")]
+    assert record.faults_met[0].duration_s == 1.0  # a brownout's default sag
+
+
+def test_a_battery_below_its_reserve_makes_the_rover_safe() -> None:
+    record = fly(
+        "power:\n  battery: {capacity_wh: 5, initial_soc: 0.25}\n  panel: {area_m2: 0.01}\n"
+    )
+    assert record.final_state == "safe" and record.fault is not None
+    assert record.fault.detail == {"reason": "battery_reserve"}
+    assert record.final_soc < 0.2 <= record.min_soc + 0.01
