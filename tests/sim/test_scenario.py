@@ -106,3 +106,84 @@ def test_dem_paths_resolve_beside_the_scenario_first(tmp_path: Path) -> None:
     assert load_scenario(scenario_file).dem_path() == default_scenario_path().parent.parent / (
         "terrain/shoemaker_5mpp.tif"
     )
+
+
+# ---- power, responses and faults ----------------------------------------------------------------
+def test_faults_power_and_start_time_are_read_with_their_defaults() -> None:
+    scenario = parse_scenario(
+        MINIMAL
+        + "power:\n  battery:\n    capacity_wh: 300\n  panel:\n    tracking: false\n"
+        + "faults:\n"
+        + "  - type: sensor_dropout\n    time_s: 100\n    duration_s: 20\n"
+        + "  - {type: brownout, time_s: 400, sag_v: 15}\n",
+        "s.yaml",
+    )
+    assert scenario.power.battery.capacity_wh == 300 and not scenario.power.panel.tracking
+    assert scenario.power.battery.reserve_soc == 0.2  # untouched defaults
+    assert scenario.mission.start_utc == "2024-08-14T12:00"
+    first, second = scenario.faults
+    assert (first.type, first.time_s, first.duration_s) == ("sensor_dropout", 100.0, 20.0)
+    assert (second.type, second.duration_s, second.sag_v) == ("brownout", 1.0, 15.0)
+    assert scenario.where("faults.1.sag_v") == "s.yaml:13: faults.1.sag_v"
+    assert parse_scenario(MINIMAL, "s.yaml").faults == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "faults:\n  - {type: meteor, time_s: 5, duration_s: 1}\n",
+            r"s\.yaml:5: faults\.0\.type: unknown fault type 'meteor' \(one of: wheel_stuck, ",
+        ),
+        (
+            "faults:\n  - {type: link_loss, time_s: -5, duration_s: 1}\n",
+            r"s\.yaml:5: faults\.0\.time_s: must be >= 0\.0, got -5\.0",
+        ),
+        (
+            "faults:\n  - {type: link_loss, time_s: 5}\n  - {type: wheel_stuck}\n",
+            r"s\.yaml:5: faults\.0: duration_s missing \(a link_loss lasts a given time\)",
+        ),
+        (
+            "faults:\n  - {type: brownout}\n",
+            r"s\.yaml:5: faults\.0: time_s missing",
+        ),
+        (
+            "faults:\n  - time_s: 5\n    duration_s: 3\n",
+            r"s\.yaml:5: faults\.0: type missing",
+        ),
+        (
+            "faults:\n  - {type: mcu_reset, time_s: 5, duration_s: 0}\n",
+            r"s\.yaml:5: faults\.0\.duration_s: must be > 0\.0",
+        ),
+        (
+            "faults:\n  - {type: mcu_reset, time_s: 5, duration_s: 3, sag_v: 2}\n",
+            r"s\.yaml:5: faults\.0\.sag_v: only a brownout has sag_v",
+        ),
+        (
+            "faults:\n  - {type: mcu_reset, time_s: 5, reboot: 3}\n",
+            r"s\.yaml:5: faults\.0\.reboot: unknown key",
+        ),
+        ("faults:\n  type: mcu_reset\n", r"s\.yaml:5: faults: expected a list"),
+        (
+            "power:\n  battery:\n    reserve_soc: 1.5\n",
+            r"s\.yaml:6: power\.battery\.reserve_soc: must be <= 1",
+        ),
+        (
+            "power:\n  battery:\n    empty_v: 40\n",
+            r"s\.yaml:6: power\.battery\.empty_v: must be < power\.battery\.full_v",
+        ),
+        (
+            "responses:\n  frame_gap_s: 0\n",
+            r"s\.yaml:5: responses\.frame_gap_s: must be >= 0\.01",
+        ),
+    ],
+)
+def test_bad_faults_and_power_name_file_line_and_key(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        parse_scenario(MINIMAL + text, "s.yaml")
+
+
+def test_a_bad_start_time_names_its_line() -> None:
+    text = "mission:\n  start_xy_m: [10, 20]\n  goal_xy_m: [30, 40]\n  start_utc: 2024-13-45\n"
+    with pytest.raises(InputError, match=r"s\.yaml:4: mission\.start_utc: time '2024-13-45'"):
+        parse_scenario(text, "s.yaml")
