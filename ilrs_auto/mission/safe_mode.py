@@ -3,8 +3,8 @@
     IDLE --trip (a behaviour fell into fault, or a request)--> HOLDING --clear (ground)--> IDLE
     IDLE --hibernate (night or long shadow ahead)--> HIBERNATION[CHECKPOINTING
          --checkpoint_written--> ASLEEP] --wake (daylight)--> IDLE
-    CHECKPOINTING --checkpoint_failed--> FAULT --safed--> SAFE
-    an exception, or an event the state does not accept --> FAULT
+    CHECKPOINTING --checkpoint_failed--> ASLEEP (recorded: the night comes regardless)
+    an exception, or an event the state does not accept --> FAULT --safed--> SAFE
 
 Idle, it does not want control. In any other state it does, and as a SAFETY behaviour the
 supervisor then suspends every other started behaviour (their work stopped, their state kept)
@@ -52,7 +52,11 @@ TRANSITIONS: list[dict[str, Any]] = [
         "source": "hibernation_checkpointing",
         "dest": "hibernation_asleep",
     },
-    {"trigger": "checkpoint_failed", "source": "hibernation_checkpointing", "dest": "fault"},
+    {
+        "trigger": "checkpoint_failed",
+        "source": "hibernation_checkpointing",
+        "dest": "hibernation_asleep",
+    },
     {"trigger": "wake", "source": "hibernation_asleep", "dest": "idle"},
     {"trigger": "safed", "source": "fault", "dest": "safe"},
 ]

@@ -147,12 +147,11 @@ class Supervisor:
         self._extras: dict[str, _ExtraState] = {}
         self._depth = 0  # > 0 inside an event or a supervisor action on a behaviour
         self._phase = "outside"
-        if recorder is not None:
-            recorder.write(
-                "/mission/manifest",
-                clock.now_s,
-                {"time_s": clock.now_s, "kind": "clock", "deterministic": clock.deterministic},
-            )
+        # The manifest goes out with the first other message, so that a restored run's log
+        # numbers it on from the checkpoint's position like everything else.
+        self._manifest: list[dict[str, Any]] = [
+            {"time_s": clock.now_s, "kind": "clock", "deterministic": clock.deterministic}
+        ]
 
     # ---- set-up ----------------------------------------------------------------------------
     def add(self, behaviour: Behaviour, key: str | None = None) -> str:
@@ -170,9 +169,7 @@ class Supervisor:
         if self.recorder is not None:
             from ilrs_auto.mission.replay import replay_params
 
-            self.recorder.write(
-                "/mission/manifest",
-                self.clock.now_s,
+            self._manifest.append(
                 {
                     "time_s": self.clock.now_s,
                     "kind": "behaviour",
@@ -180,7 +177,7 @@ class Supervisor:
                     "name": behaviour.name,
                     "priority": int(behaviour.priority),
                     "replay": replay_params(key, behaviour),
-                },
+                }
             )
         return key
 
@@ -257,13 +254,13 @@ class Supervisor:
         record = Command(self.clock.now_s, target, command, args)
         self.commands.append(record)
         if self.recorder is not None:
-            self.recorder.write("/mission/commands", record.time_s, record.to_json())
+            self._write("/mission/commands", record.time_s, record.to_json())
 
     def record_telemetry(self, topic: str, **values: Any) -> None:
         """A telemetry point received (recorded in the log only)."""
         if self.recorder is not None:
             now = self.clock.now_s
-            self.recorder.write(
+            self._write(
                 "/mission/telemetry",
                 now,
                 {"time_s": now, "topic": topic, "values": values,
@@ -298,6 +295,7 @@ class Supervisor:
 
     def checkpoint_state(self) -> dict[str, Any]:
         """The whole mission state (the log made durable first, its position included)."""
+        self._write_manifest()
         sequence = self.recorder.sync() if self.recorder is not None else 0
         index = {key: 0 for key in self.behaviours}
         order: list[str] = []
@@ -381,6 +379,7 @@ class Supervisor:
         for behaviour in self.behaviours.values():
             behaviour.close()
         if self.recorder is not None:
+            self._write_manifest()
             self.recorder.close()
 
     # ---- internals -------------------------------------------------------------------------
@@ -409,21 +408,32 @@ class Supervisor:
         with self._acting():
             return original(*args, **kwargs)
 
+    def _write_manifest(self) -> None:
+        if self.recorder is not None and self._manifest:
+            pending, self._manifest = self._manifest, []
+            for entry in pending:
+                self.recorder.write("/mission/manifest", float(entry["time_s"]), entry)
+
+    def _write(self, topic: str, time_s: float, payload: dict[str, Any]) -> None:
+        if self.recorder is not None:
+            self._write_manifest()
+            self.recorder.write(topic, time_s, payload)
+
     def _input(self, payload: dict[str, Any]) -> None:
         if self.recorder is not None and not self.replaying:
             now = self.clock.now_s
-            self.recorder.write("/mission/inputs", now, {"time_s": now, **payload})
+            self._write("/mission/inputs", now, {"time_s": now, **payload})
 
     def _event(self, kind: str, key: str | None, detail: dict[str, Any]) -> None:
         event = SupervisorEvent(self.clock.now_s, kind, key, detail)
         self.events.append(event)
         if self.recorder is not None:
-            self.recorder.write("/mission/supervisor", event.time_s, event.to_json())
+            self._write("/mission/supervisor", event.time_s, event.to_json())
 
     def _on_transition(self, key: str, behaviour: Behaviour, record: Transition) -> None:
         self.transitions.append((key, record))
         if self.recorder is not None:
-            self.recorder.write(
+            self._write(
                 "/mission/transitions", record.time_s, {"behaviour": key, **record.to_json()}
             )
         if record.dest == "fault":
