@@ -62,3 +62,41 @@ def test_a_failed_mission_exits_1_and_still_reports(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     data = json.loads((tmp_path / "report" / "summary.json").read_text())
     assert data["final_state"] == "safe" and data["fault"]["event"] == "tether_limit"
+
+
+SEQUENCE = assets_dir() / "sequences" / "ilrs2_lava_tube.yaml"
+
+
+def test_shipped_tube_sequence_validates_and_dry_runs_to_completion(tmp_path: Path) -> None:
+    from ilrs_auto.mission.sequence_validator import validate_file
+    from ilrs_auto.sim.sequence_robot import dry_run
+
+    report = validate_file(SEQUENCE)
+    assert report.sequence is not None
+    assert [p for p in report.problems if p.severity == "error"] == []
+    log = dry_run(report.sequence)
+    assert log.result == "completed"
+    assert log.outcomes()[0] == ("steps[0]", "done")
+    assert log.transitions[-1]["event"] == "surfaced"
+    result = _run(["run", "--dry-run", str(SEQUENCE)], tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_broken_tube_sequences_give_file_line_messages(tmp_path: Path) -> None:
+    from ilrs_auto.mission.sequence_validator import validate_file
+
+    text = SEQUENCE.read_text()
+    scenario = assets_dir() / "scenarios" / "ilrs2_lava_tube.yaml"
+    text = text.replace("../scenarios/ilrs2_lava_tube.yaml", str(scenario))
+    cases = {
+        "time_limit_s: 3600": ("time_limit_s: 10", "steps[0].explore_tube.time_limit_s"),
+        "link_gap_limit_s: 30": ("link_gap_limt_s: 30", "unknown argument of explore_tube"),
+        "on: tether_limit": ("on: tether_limt", "contingencies[0].on"),
+    }
+    for old, (new, message) in cases.items():
+        broken = tmp_path / "broken.yaml"
+        broken.write_text(text.replace(old, new))
+        line = text.splitlines().index(next(x for x in text.splitlines() if old in x)) + 1
+        report = validate_file(broken)
+        errors = [str(p) for p in report.problems if p.severity == "error"]
+        assert any(e.startswith(f"{broken}:{line}: ") and message in e for e in errors), errors

@@ -301,7 +301,17 @@ class Repeat:
         return self.times if self.times is not None else (self.max_times or 1)
 
 
-Command: TypeAlias = DriveTo | Wait | Sample | SafeMode | Downlink | McuCommand | If | Repeat
+@dataclass(frozen=True)
+class ExploreTube:
+    """Explore the lava tube of the sequence's scenario (descend, explore, come back up)."""
+
+    time_limit_s: float
+    link_gap_limit_s: float | None  # None: the scenario's
+
+
+Command: TypeAlias = (
+    DriveTo | Wait | Sample | SafeMode | Downlink | ExploreTube | McuCommand | If | Repeat
+)
 
 
 @dataclass(frozen=True)
@@ -501,6 +511,28 @@ def high_level_commands() -> Mapping[str, CommandSpec]:
             "stop, enter safe mode and end the sequence",
             {"reason": ArgSpec("text", "why, for the log", default="")},
         ),
+        "explore_tube": CommandSpec(
+            "descend into the scenario's lava tube, explore it by frontiers with relays, and "
+            "come back up (the tube exploration behaviour)",
+            {
+                "time_limit_s": ArgSpec(
+                    "number",
+                    "whole exploration, descent and ascent included",
+                    60.0,
+                    day,
+                    "s",
+                    default=7200.0,
+                ),
+                "link_gap_limit_s": ArgSpec(
+                    "number",
+                    "longest time without a link to the surface",
+                    1.0,
+                    3600.0,
+                    "s",
+                    optional=True,
+                ),
+            },
+        ),
         "downlink": CommandSpec(
             "send stored data to Earth (needs a contact window)",
             {"duration_s": ArgSpec("number", "how long", 1.0, 36000.0, "s", default=600.0)},
@@ -530,7 +562,13 @@ def contingency_events() -> Mapping[str, tuple[str, tuple[str, ...]]]:
         event: (f"drive_to failed: the traverse behaviour raised {event}", ("drive_to",))
         for event in sorted(FAULT_EVENTS)
     }
-    return {**drive, **_SEQUENCE_EVENTS}
+    from ilrs_auto.mission.tube_exploration import FAULT_EVENTS as TUBE_FAULT_EVENTS
+
+    tube = {
+        event: (f"explore_tube failed: the tube behaviour raised {event}", ("explore_tube",))
+        for event in sorted(TUBE_FAULT_EVENTS - set(drive))
+    }
+    return {**drive, **tube, **_SEQUENCE_EVENTS}
 
 
 def mcu_command_names() -> tuple[str, ...]:
@@ -1325,6 +1363,8 @@ class _Reader:
                 )
                 return None
             return Sample(tool, depth, int(number("container")), number("duration_s"))
+        if name == "explore_tube":
+            return ExploreTube(number("time_limit_s"), optional("link_gap_limit_s"))
         if name == "safe_mode":
             return SafeMode(str(values.get("reason", "")))
         return Downlink(number("duration_s"))
@@ -1485,6 +1525,7 @@ __all__ = [
     "Contingency",
     "Downlink",
     "DriveTo",
+    "ExploreTube",
     "If",
     "McuCommand",
     "PowerModel",

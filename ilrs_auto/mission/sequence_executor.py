@@ -35,6 +35,7 @@ from ilrs_auto.mission.sequence import (
     Contingency,
     Downlink,
     DriveTo,
+    ExploreTube,
     If,
     McuCommand,
     Repeat,
@@ -90,6 +91,9 @@ class SequenceRobot(Protocol):
     ) -> DriveResult: ...
     def mcu_command(self, command: McuCommand, now_s: float) -> McuResult: ...
     def stop(self, now_s: float) -> None: ...
+    def explore_tube(self, time_limit_s: float, link_gap_limit_s: float | None) -> DriveResult:
+        """Runs the tube exploration behaviour; ``arrived``: it came back up (done)."""
+        ...
 
 
 @dataclass
@@ -313,6 +317,8 @@ class SequenceExecutor:
                 "in a contact window; no radio in the simulator yet: time and energy charged"
             )
             return None
+        if isinstance(command, ExploreTube):
+            return self._explore_tube(command, record)
         if isinstance(command, SafeMode):
             record.detail += command.reason or "safe_mode step"
             raise _SequenceEnded(
@@ -339,6 +345,27 @@ class SequenceExecutor:
         result = self.robot.drive_to(goal, command.speed_mps, command.tolerance_m, timeout)
         self._pass_time(result.duration_s)
         self.energy_wh += self.power.drive_w_per_mps * result.distance_m / 3600.0
+        self.traverse_state = result.final_state
+        for time_s, event, source, dest in result.transitions:
+            self.log.transitions.append(
+                {
+                    "time_s": start + time_s,
+                    "step": record.path,
+                    "event": event,
+                    "source": source,
+                    "dest": dest,
+                }
+            )
+        record.detail += result.detail
+        if result.arrived:
+            return None
+        record.outcome = Outcome.FAILED
+        return result.event or "mission_timeout"
+
+    def _explore_tube(self, command: ExploreTube, record: StepRecord) -> str | None:
+        start = self.clock.now_s
+        result = self.robot.explore_tube(command.time_limit_s, command.link_gap_limit_s)
+        self._pass_time(result.duration_s)  # the robot's own energy is in its result's detail
         self.traverse_state = result.final_state
         for time_s, event, source, dest in result.transitions:
             self.log.transitions.append(
@@ -451,6 +478,8 @@ def describe(command: Command, keyword: str) -> str:
         return f"sample {command.tool} {command.depth_cm:g} cm -> container {command.container}"
     if isinstance(command, Downlink):
         return f"downlink {command.duration_s:g} s"
+    if isinstance(command, ExploreTube):
+        return f"explore_tube (<= {command.time_limit_s:g} s)"
     if isinstance(command, SafeMode):
         return "safe_mode"
     if isinstance(command, McuCommand):

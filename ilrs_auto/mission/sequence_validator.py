@@ -36,6 +36,7 @@ from ilrs_auto.mission.sequence import (
     Contingency,
     Downlink,
     DriveTo,
+    ExploreTube,
     If,
     McuCommand,
     Problem,
@@ -212,6 +213,8 @@ class _Validator:
 
         sequence = self.sequence
         path = sequence.scenario_path() or default_scenario_path()
+        if _is_tube_scenario(path):
+            return self._tube_start(path)
         try:
             scenario = load_scenario(path)
         except InputError as error:
@@ -223,6 +226,19 @@ class _Validator:
         if scenario is not None:
             self._on_map(scenario, start)
         return start
+
+    def _tube_start(self, path: object) -> Position:
+        """A lava-tube scenario: it must load; the robot starts before its skylight."""
+        from ilrs_auto.sim.tube_mission import build_tube_world, load_tube_scenario
+
+        sequence = self.sequence
+        try:
+            scenario = load_tube_scenario(str(path))
+        except InputError as error:
+            self.error(sequence.line_of("scenario"), "scenario", str(error))
+            return sequence.start_xy_m or (0.0, 0.0)
+        x, y, _ = build_tube_world(scenario).start_m
+        return sequence.start_xy_m or (x, y)
 
     def _on_map(self, scenario: object, start: Position) -> None:
         from ilrs_auto.sim.scenario import Scenario
@@ -461,6 +477,8 @@ class _Validator:
             return command.duration_s, command.duration_s, power.sample_w
         if isinstance(command, Downlink):
             return command.duration_s, command.duration_s, power.downlink_w
+        if isinstance(command, ExploreTube):
+            return 0.0, command.time_limit_s, 0.0
         if isinstance(command, McuCommand) and command.name == "DRIVE":
             duration = max(MCU_COMMAND_S, float(command.args["duration_ms"]) / 1000.0)
             speed = abs(float(command.args["left_mps"])) + abs(float(command.args["right_mps"]))
@@ -572,6 +590,8 @@ def _raised_events(steps: Sequence[Step]) -> set[str]:
             kinds.add("wait")
         elif isinstance(command, Sample):
             kinds.add("sample")
+        elif isinstance(command, ExploreTube):
+            kinds.add("explore_tube")
         elif isinstance(command, McuCommand):
             kinds.add("mcu")
         if step.needs_link:
@@ -580,6 +600,19 @@ def _raised_events(steps: Sequence[Step]) -> set[str]:
         if kinds.intersection(sources):
             raised.add(event)
     return raised
+
+
+def _is_tube_scenario(path: object) -> bool:
+    """Is the scenario file a lava-tube one (``kind: lava_tube``)? Unreadable: no (the
+    traverse loader reports it)."""
+    from pathlib import Path
+
+    from ilrs_auto.mission_kinds import kind_of
+
+    try:
+        return kind_of(Path(str(path))) == "lava_tube"
+    except InputError:
+        return False
 
 
 def _merge(a: _State, b: _State) -> _State:

@@ -139,13 +139,30 @@ class SimulatedRobot:
     def stop(self, now_s: float) -> None:
         self.mcu.execute(default_dictionary().command("STOP"), {}, round(now_s * 1000))
 
+    def explore_tube(self, time_limit_s: float, link_gap_limit_s: float | None) -> DriveResult:
+        return DriveResult(
+            False,
+            0.0,
+            0.0,
+            "idle",
+            "command_rejected",
+            "explore_tube needs a lava_tube scenario; this sequence's scenario is a traverse",
+        )
+
 
 def dry_run(sequence: SequenceFile) -> RunLog:
     """Runs a (validated) sequence in simulation: its scenario's world (the shipped default
     scenario when it names none), from its start position."""
     from ilrs_auto.assets import default_scenario_path
+    from ilrs_auto.mission_kinds import kind_of
 
-    scenario = load_scenario(sequence.scenario_path() or default_scenario_path())
+    path = sequence.scenario_path() or default_scenario_path()
+    if kind_of(path) == "lava_tube":
+        from ilrs_auto.sim.tube_mission import TubeSequenceRobot, load_tube_scenario
+
+        tube_robot = TubeSequenceRobot(load_tube_scenario(path))
+        return SequenceExecutor(sequence, tube_robot).run()
+    scenario = load_scenario(path)
     robot = SimulatedRobot(scenario, sequence.start_xy_m, sequence.power.initial_soc_pct)
     return SequenceExecutor(sequence, robot).run()
 

@@ -27,6 +27,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 from pathlib import Path
 from typing import Any
 
@@ -702,6 +703,92 @@ def summary(record: TubeMissionRecord) -> dict[str, Any]:
     }
 
 
+class TubeSequenceRobot:
+    """The robot of a sequence dry run in a lava-tube scenario (a
+    :class:`~ilrs_auto.mission.sequence_executor.SequenceRobot`): ``explore_tube`` flies the
+    whole tube mission; surface driving and MCU commands are not supported by this robot and
+    say so in their results."""
+
+    def __init__(self, scenario: TubeScenario) -> None:
+        self.scenario = scenario
+        x, y, _ = build_tube_world(scenario).start_m
+        self._xy = (x, y)
+        self._odometer_m = 0.0
+        self.records: list[TubeMissionRecord] = []
+
+    @property
+    def position_xy_m(self) -> tuple[float, float]:
+        return self._xy
+
+    @property
+    def odometer_m(self) -> float:
+        return self._odometer_m
+
+    @property
+    def mcu_mode(self) -> str:
+        return "NOMINAL"
+
+    def drive_to(
+        self, goal_xy_m: tuple[float, float], speed_mps: float, tolerance_m: float, timeout_s: float
+    ) -> Any:
+        from ilrs_auto.mission.sequence_executor import DriveResult
+
+        return DriveResult(
+            False,
+            0.0,
+            0.0,
+            "idle",
+            "command_rejected",
+            "not supported: the lava-tube robot does not drive_to on the surface; use "
+            "explore_tube (it approaches the skylight itself)",
+        )
+
+    def mcu_command(self, command: Any, now_s: float) -> Any:
+        from ilrs_auto.mission.sequence_executor import McuResult
+
+        return McuResult(
+            False,
+            "NOT_SUPPORTED",
+            0.0,
+            f"not supported: the lava-tube robot has no MCU model for {command.name}",
+        )
+
+    def stop(self, now_s: float) -> None:
+        """Nothing moves between commands: every explore_tube ends stopped."""
+
+    def explore_tube(self, time_limit_s: float, link_gap_limit_s: float | None) -> Any:
+        from ilrs_auto.mission.sequence_executor import DriveResult
+
+        s = self.scenario
+        mission = dc_replace(s.mission, time_limit_s=time_limit_s)
+        radio = (
+            s.radio
+            if link_gap_limit_s is None
+            else dc_replace(s.radio, link_gap_limit_s=link_gap_limit_s)
+        )
+        record = run_tube_mission(dc_replace(s, mission=mission, radio=radio))
+        self.records.append(record)
+        self._odometer_m += record.distance_m
+        end = record.position_m[-1]
+        self._xy = (float(end[0]), float(end[1]))
+        fault = record.fault
+        detail = (
+            f"{record.final_state}: coverage {record.coverage:.1%}, {len(record.relays_m)} "
+            f"relays, longest link gap {record.max_link_gap_s:.0f} s, "
+            f"{record.final_battery_wh:.1f} Wh left"
+            + (f"; {fault.event} at {fault.time_s:.0f} s" if fault else "")
+        )
+        return DriveResult(
+            arrived=record.succeeded,
+            duration_s=record.mission_time_s,
+            distance_m=record.distance_m,
+            final_state=record.final_state,
+            event=None if record.succeeded else (fault.event if fault else "mission_timeout"),
+            detail=detail,
+            transitions=tuple((t.time_s, t.event, t.source, t.dest) for t in record.transitions),
+        )
+
+
 __all__ = [
     "FAULT_KINDS",
     "Fault",
@@ -710,6 +797,7 @@ __all__ = [
     "TubeLineOfSight",
     "TubeMissionRecord",
     "TubeScenario",
+    "TubeSequenceRobot",
     "TubeWorld",
     "build_tube_world",
     "exploration_config",
