@@ -232,7 +232,7 @@ def test_restore_rejects_a_checkpoint_of_another_mission(tmp_path: Path) -> None
     with pytest.raises(InputError, match=r"mission.ckpt: checkpoint holds behaviours \['leg0'"):
         other.restore(path)
     path.write_text("{not json")
-    with pytest.raises(InputError, match="mission.ckpt: not a checkpoint"):
+    with pytest.raises(InputError, match=r"mission\.ckpt: not a checkpoint"):
         other.restore(path)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -22,8 +22,8 @@ class Toy(Behaviour):
 
     name = "toy"
     priority = Priority.SCIENCE
-    STATES = ["idle", "working", "done", "fault", "safe"]
-    TRANSITIONS = [
+    STATES: ClassVar[list[Any]] = ["idle", "working", "done", "fault", "safe"]
+    TRANSITIONS: ClassVar[list[dict[str, Any]]] = [
         {"trigger": "start", "source": "idle", "dest": "working"},
         {"trigger": "finish", "source": "working", "dest": "done"},
         {"trigger": "safed", "source": "fault", "dest": "safe"},
@@ -125,7 +125,7 @@ def test_preemption_order_with_three_priorities() -> None:
 
 
 def test_a_tie_goes_to_the_behaviour_added_first() -> None:
-    supervisor, clock, science, contact, _ = three()
+    supervisor, clock, _, contact, _ = three()
     second = Toy(clock, "second", Priority.CONTACT, work_ticks=1)
     supervisor.add(second, "second")
     contact.want = second.want = True
