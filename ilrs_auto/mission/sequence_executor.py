@@ -6,9 +6,12 @@ What moves the robot is a :class:`SequenceRobot`; the simulated one
 behaviour over the scenario's terrain and carries out MCU commands on the rover MCU model. The
 executor itself does the timing (``at``, ``after``, waits), the branches and loops, the contact
 windows, the battery under the sequence's power model (the same one the validator uses), and the
-contingencies. A command the robot cannot carry out yet (in simulation: ``sample`` and
-``downlink``) is recorded as ``not simulated``, with the time and energy the power model charges
-for it, never as done.
+contingencies. A robot that can sample (a :class:`SamplingRobot`, as the simulated one is) takes
+each ``sample`` with the sample-collection behaviour: the time it took and the power model's
+sampling power are charged, its chain-of-custody record goes into the log's ``samples``, and a
+failure raises ``sample_failed``. A command the robot cannot carry out (in simulation:
+``downlink``; ``sample`` on a robot without instruments) is recorded as ``not simulated``, with
+the time and energy the power model charges for it, never as done.
 
 Events: a step that fails raises its event (a traverse fault, ``wait_timeout``,
 ``command_rejected``, ``contact_lost``); the state of charge falling below the reserve raises
@@ -25,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ilrs_auto.mission.clock import SimClock, StepClock
 from ilrs_auto.mission.conditions import Env, evaluate
@@ -96,6 +99,29 @@ class SequenceRobot(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SampleResult:
+    """What a ``sample`` step did: ``custody`` is the chain-of-custody record of a cached
+    sample (JSON-ready), None when none was cached."""
+
+    succeeded: bool
+    duration_s: float
+    final_state: str  # of the sample-collection behaviour
+    event: str | None  # its fault event when it failed
+    detail: str
+    custody: dict[str, Any] | None = None
+    distance_m: float = 0.0  # driven to approach the site
+    transitions: tuple[tuple[float, str, str, str], ...] = ()  # (time from start, event, src, dst)
+
+
+@runtime_checkable
+class SamplingRobot(Protocol):
+    """A robot that can carry out ``sample`` steps (others have them recorded as not
+    simulated)."""
+
+    def sample(self, command: Sample, now_s: float) -> SampleResult: ...
+
+
 @dataclass
 class StepRecord:
     """One step as it ran. Nested steps follow their if or repeat; ``iteration`` numbers the
@@ -125,6 +151,7 @@ class RunLog:
     odometer_m: float = 0.0
     steps: list[StepRecord] = field(default_factory=list)
     transitions: list[dict[str, Any]] = field(default_factory=list)
+    samples: list[dict[str, Any]] = field(default_factory=list)  # chain of custody, by step
 
     def outcomes(self) -> list[tuple[str, str]]:
         """(path, outcome) of every step, in the order they ran."""
@@ -305,6 +332,8 @@ class SequenceExecutor:
                 else:
                     self.rails.discard(rail)
             return None
+        if isinstance(command, Sample) and isinstance(self.robot, SamplingRobot):
+            return self._sample(self.robot, command, record)
         if isinstance(command, Sample):
             self._pass_time(command.duration_s, self.power.sample_w)
             record.outcome = Outcome.NOT_SIMULATED
@@ -382,6 +411,29 @@ class SequenceExecutor:
             return None
         record.outcome = Outcome.FAILED
         return result.event or "mission_timeout"
+
+    def _sample(self, robot: SamplingRobot, command: Sample, record: StepRecord) -> str | None:
+        start = self.clock.now_s
+        result = robot.sample(command, start)
+        self._pass_time(result.duration_s, self.power.sample_w)
+        self.energy_wh += self.power.drive_w_per_mps * result.distance_m / 3600.0
+        for time_s, event, source, dest in result.transitions:
+            self.log.transitions.append(
+                {
+                    "time_s": start + time_s,
+                    "step": record.path,
+                    "event": event,
+                    "source": source,
+                    "dest": dest,
+                }
+            )
+        record.detail += result.detail
+        if result.custody is not None:
+            self.log.samples.append({"step": record.path, **result.custody})
+        if result.succeeded:
+            return None
+        record.outcome = Outcome.FAILED
+        return "sample_failed"
 
     def _wait(self, command: Wait, record: StepRecord) -> str | None:
         if command.for_s is not None:
@@ -511,6 +563,8 @@ __all__ = [
     "McuResult",
     "Outcome",
     "RunLog",
+    "SampleResult",
+    "SamplingRobot",
     "SequenceExecutor",
     "SequenceRobot",
     "StepRecord",
