@@ -4,15 +4,17 @@ depth frame into the elevation map, against peers written here, on one core.
     python benchmarks/bench_perception.py
     python benchmarks/bench_perception.py --repeat 5
 
-(a) Hazard layers (slope, RMS roughness, step = range of residuals to the cell's plane) and the
-costmap over the whole 2048 x 2048 grid: the LOLA Shoemaker tile (256 x 256 at 5 m) resized
+(a) Hazard layers (slope, RMS roughness, step = range of residuals to the cell's plane, belly =
+highest terrain above the plane through the footprint's corner cells) and the costmap over the
+whole 2048 x 2048 grid: the LOLA Shoemaker tile (256 x 256 at 5 m) resized
 with cv2.resize to 2048 x 2048 and treated as 0.5 m cells, with Gaussian rocks, 1 cm noise and
 unknown (NaN) patches, at the default HazardConfig (0.75 m footprint: 5 x 5 windows). Peers:
   - numpy/scipy: window moments by scipy.ndimage.correlate, the plane solved per cell in numpy,
-    roughness and step from the residuals at each of the 25 window offsets (shifted arrays);
+    roughness, step and belly from the residuals at each of the 25 window offsets (shifted
+    arrays), the wheel planes from edge-padded corner arrays;
   - OpenCV: window moments by cv2.boxFilter / cv2.filter2D (float64, zero border), roughness
-    from the moments in closed form, step from cv2.subtract / cv2.min / cv2.max over the 25
-    shifted residual images. Exact, not an approximation.
+    from the moments in closed form, step and belly from cv2.subtract / cv2.min / cv2.max over
+    the 25 shifted residual images. Exact, not an approximation.
 Both peers compute the cost with the same numpy expression. All three results must agree
 (same unknown and lethal cells, values within float tolerance) before any ratio is printed.
 
@@ -23,7 +25,13 @@ Kalman update) against the same fusion in numpy, which must give the same map. A
 stereo step it follows: cv2.StereoSGBM on the Middlebury Cones pair resized to 640 x 480
 (128 disparities, 5 x 5 blocks).
 
-(c) Beside each time, the bytes the work must touch divided by the memory bandwidth measured
+(c) The rover-centred rolling window: a 400 x 400 map of 5 cm cells (20 x 20 m, the default
+0.75 m footprint: 31 x 31 windows) moved 1 m north-east. Ours: ElevationMap.move_origin (in
+place) and TraversabilityMap.shift (layers shifted in place, only the edge bands recomputed).
+Peers: numpy re-windowing (new NaN/inf arrays, overlap copied) and a full hazard recompute
+after the move; the shifted layers must equal the full recompute bit for bit.
+
+(d) Beside each time, the bytes the work must touch divided by the memory bandwidth measured
 in this run (a 256 MB numpy copy): time / that bound says how far from memory-bound it is.
 
 Every time is the best of --repeat runs (3 by default; the fusion ones of 3 x --repeat).
@@ -122,6 +130,30 @@ def solve_planes(m: dict[str, F64], z0: F64) -> tuple[F64, F64, F64]:
     return a, b, d
 
 
+def wheel_planes(z: F64, b: int) -> tuple[F64, F64, F64]:
+    """Per-cell plane through the four corner cells of the footprint [r-b, r+b] x [c-b, c+b]
+    clipped to the grid (edge-replicated padding clamps the corners), relative to the cell's
+    height: rising ax per cell along x, by along y, offset d at the cell (NaN if a corner is)."""
+    rows, cols = z.shape
+    padded = np.pad(z, b, mode="edge")
+    z00 = padded[:rows, :cols]
+    z01 = padded[:rows, 2 * b :]
+    z10 = padded[2 * b :, :cols]
+    z11 = padded[2 * b :, 2 * b :]
+    c = np.arange(cols)
+    r = np.arange(rows)
+    x_lo, x_hi = np.maximum(c - b, 0) - c, np.minimum(c + b, cols - 1) - c
+    y_lo, y_hi = np.maximum(r - b, 0) - r, np.minimum(r + b, rows - 1) - r
+    width = (x_hi - x_lo).astype(np.float64)[None, :]
+    height = (y_hi - y_lo).astype(np.float64)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ax = np.where(width > 0, ((z01 + z11) - (z00 + z10)) / (2 * width), 0.0)
+        by = np.where(height > 0, ((z10 + z11) - (z00 + z01)) / (2 * height), 0.0)
+    mean = 0.25 * ((z00 + z01) + (z10 + z11)) - z
+    d = mean - ax * (0.5 * (x_lo + x_hi))[None, :] - by * (0.5 * (y_lo + y_hi))[:, None]
+    return ax, by, d
+
+
 def assessed_mask(
     z: F32, n: F64, window_cells: F64, min_known_fraction: float
 ) -> npt.NDArray[np.bool_]:
@@ -132,9 +164,11 @@ def cost_from_layers(layers: Layers, config: HazardConfig) -> F32:
     s = layers["slope_deg"] / config.max_slope_deg
     g = layers["roughness_m"] / config.max_roughness_m
     t = layers["step_m"] / config.max_step_m
+    b = layers["belly_m"] / config.belly_clearance_m
     with np.errstate(invalid="ignore"):
         cost = 1.0 + config.slope_weight * s + config.roughness_weight * g + config.step_weight * t
-        cost = np.where((s >= 1.0) | (g >= 1.0) | (t >= 1.0), np.inf, cost)
+        cost = cost + config.belly_weight * b
+        cost = np.where((s >= 1.0) | (g >= 1.0) | (t >= 1.0) | (b >= 1.0), np.inf, cost)
     return np.where(np.isnan(cost), np.nan, cost).astype(np.float32)
 
 
@@ -163,25 +197,32 @@ def numpy_hazards(z: F32, p: int, res: float, config: HazardConfig) -> tuple[Lay
     }
     in_map = corr(np.ones_like(k), ones)
     a, b, d = solve_planes(m, z64)
-    padded = np.pad(np.where(known, z, np.nan).astype(np.float64), p, constant_values=np.nan)
+    z_nan = np.where(known, z, np.nan).astype(np.float64)
+    wa, wb, wd = wheel_planes(z_nan, p)
+    padded = np.pad(z_nan, p, constant_values=np.nan)
     sum_sq = np.zeros_like(z64)
     lo = np.full_like(z64, np.inf)
     hi = np.full_like(z64, -np.inf)
+    belly = np.full_like(z64, -np.inf)
     rows, cols = z.shape
     for oy in range(-p, p + 1):
         for ox in range(-p, p + 1):
             shifted = padded[p + oy : p + oy + rows, p + ox : p + ox + cols]
-            e = (shifted - z64) - (a * (ox * res) + b * (oy * res) + d)
+            rel = shifted - z64
+            e = rel - (a * (ox * res) + b * (oy * res) + d)
             ok = np.isfinite(e)
             sum_sq += np.where(ok, e * e, 0.0)
             lo = np.where(ok, np.minimum(lo, e), lo)
             hi = np.where(ok, np.maximum(hi, e), hi)
+            eb = rel - (wa * ox + wb * oy + wd)
+            belly = np.where(np.isfinite(eb), np.maximum(belly, eb), belly)
     ok = assessed_mask(z, m["n"], in_map, config.min_known_fraction)
     with np.errstate(invalid="ignore", divide="ignore"):
         layers = {
             "slope_deg": np.where(ok, np.degrees(np.arctan(np.hypot(a, b))), np.nan),
             "roughness_m": np.where(ok, np.sqrt(sum_sq / m["n"]), np.nan),
             "step_m": np.where(ok, hi - lo, np.nan),
+            "belly_m": np.where(ok & np.isfinite(wd), belly, np.nan),
         }
     return layers, cost_from_layers(layers, config)
 
@@ -235,25 +276,29 @@ def opencv_hazards(z: F32, p: int, res: float, config: HazardConfig) -> tuple[La
         np.where(known, zf, -np.inf).astype(np.float32), p, p, p, p, border, value=float("-inf")
     )
     a32, b32, d32 = (v.astype(np.float32) for v in (a, b, d))
+    # Belly: wheel planes from the edge-replicated corners, then the highest residual above
+    # them over the same offsets.
+    wa, wb, wd = wheel_planes(np.where(known, z64, np.nan), p)
+    wa32, wb32, wd32 = (v.astype(np.float32) for v in (wa, wb, np.nan_to_num(wd)))
     lo = np.full(z.shape, np.inf, np.float32)
     hi = np.full(z.shape, -np.inf, np.float32)
+    belly = np.full(z.shape, -np.inf, np.float32)
     for oy in range(-p, p + 1):
         for ox in range(-p, p + 1):
             plane = cv2.add(cv2.addWeighted(a32, ox * res, b32, oy * res, 0.0), d32)
-            e_lo = cv2.subtract(
-                cv2.subtract(z_or_max[p + oy : p + oy + rows, p + ox : p + ox + cols], zf), plane
-            )
-            e_hi = cv2.subtract(
-                cv2.subtract(z_or_min[p + oy : p + oy + rows, p + ox : p + ox + cols], zf), plane
-            )
-            lo = np.asarray(cv2.min(lo, e_lo), np.float32)
-            hi = np.asarray(cv2.max(hi, e_hi), np.float32)
+            rel_lo = cv2.subtract(z_or_max[p + oy : p + oy + rows, p + ox : p + ox + cols], zf)
+            rel_hi = cv2.subtract(z_or_min[p + oy : p + oy + rows, p + ox : p + ox + cols], zf)
+            lo = np.asarray(cv2.min(lo, cv2.subtract(rel_lo, plane)), np.float32)
+            hi = np.asarray(cv2.max(hi, cv2.subtract(rel_hi, plane)), np.float32)
+            wheel = cv2.add(cv2.addWeighted(wa32, float(ox), wb32, float(oy), 0.0), wd32)
+            belly = np.asarray(cv2.max(belly, cv2.subtract(rel_hi, wheel)), np.float32)
     ok = assessed_mask(z, m["n"], in_map, config.min_known_fraction)
     with np.errstate(invalid="ignore", divide="ignore"):
         layers = {
             "slope_deg": np.where(ok, np.degrees(np.arctan(np.hypot(a, b))), np.nan),
             "roughness_m": np.where(ok, np.sqrt(sum_sq / m["n"]), np.nan),
             "step_m": np.where(ok, (hi - lo).astype(np.float64), np.nan),
+            "belly_m": np.where(ok & np.isfinite(wd), belly.astype(np.float64), np.nan),
         }
     return layers, cost_from_layers(layers, config)
 
@@ -261,7 +306,7 @@ def opencv_hazards(z: F32, p: int, res: float, config: HazardConfig) -> tuple[La
 def check_agreement(
     name: str, ours: TraversabilityMap, layers: Layers, cost: F32, config: HazardConfig
 ) -> None:
-    tol = {"slope_deg": 1e-3, "roughness_m": 1e-4, "step_m": 1e-4}
+    tol = {"slope_deg": 1e-3, "roughness_m": 1e-4, "step_m": 1e-4, "belly_m": 1e-4}
     for layer, atol in tol.items():
         got = getattr(ours, layer)
         if not np.array_equal(np.isnan(got), np.isnan(layers[layer])):
@@ -278,6 +323,7 @@ def check_agreement(
         ("slope_deg", config.max_slope_deg),
         ("roughness_m", config.max_roughness_m),
         ("step_m", config.max_step_m),
+        ("belly_m", config.belly_clearance_m),
     ):
         near |= np.abs(getattr(ours, layer) - limit) <= 1e-3 * limit
     if np.any(differ & ~near):
@@ -400,14 +446,14 @@ def main() -> None:
     cv_layers, cv_cost = opencv_hazards(dem, p, RESOLUTION_M, config)
     check_agreement("numpy/scipy", ours, np_layers, np_cost, config)
     check_agreement("OpenCV", ours, cv_layers, cv_cost, config)
-    # Least traffic: read the DEM, write slope, roughness, step and cost (float32 each).
-    hazard_bound = SIZE * SIZE * 4 * 5 / bandwidth
+    # Least traffic: read the DEM, write slope, roughness, step, belly and cost (float32 each).
+    hazard_bound = SIZE * SIZE * 4 * 6 / bandwidth
     print(
         f"\n(a) hazard layers + costmap, {SIZE} x {SIZE}, {2 * p + 1} x {2 * p + 1} windows, "
         f"{np.isnan(dem).mean():.1%} unknown; all three agree"
     )
     print(
-        f"    memory bound (read DEM, write 4 layers = {SIZE * SIZE * 20 / 1e6:.0f} MB): "
+        f"    memory bound (read DEM, write 5 layers = {SIZE * SIZE * 24 / 1e6:.0f} MB): "
         f"{fmt_ms(hazard_bound)}"
     )
     print("| implementation | time | time / memory bound | its time / ours |")
@@ -477,6 +523,74 @@ def main() -> None:
         f"{t_sgbm / sgbm_bound:.0f}x | {t_sgbm / t_fuse:.1f} |"
     )
     print(f"fusion / SGBM time: {t_fuse / t_sgbm:.3f}")
+
+    # (c) rolling window
+    rolling_window(args.repeat * 3, bandwidth)
+
+
+def numpy_rewindow(layers: list[F32], fills: list[float], shift: tuple[int, int]) -> list[F32]:
+    """Moves a window the numpy way: new arrays, the overlap copied in."""
+    dr, dc = shift
+    out = []
+    for layer, fill in zip(layers, fills, strict=True):
+        rows, cols = layer.shape
+        new = np.full_like(layer, fill)
+        new[max(0, -dr) : rows - max(0, dr), max(0, -dc) : cols - max(0, dc)] = layer[
+            max(0, dr) : rows + min(0, dr), max(0, dc) : cols + min(0, dc)
+        ]
+        out.append(new)
+    return out
+
+
+def rolling_window(repeat: int, bandwidth: float) -> None:
+    cells, res, step = 400, 0.05, 20
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:cells, 0:cells] * res
+    ground = (0.05 * np.sin(0.7 * xx) + 0.04 * np.cos(0.9 * yy)).astype(np.float32)
+    ground += rng.normal(0.0, 0.003, ground.shape).astype(np.float32)
+    config = HazardConfig()
+    emap = ElevationMap.from_prior(ground, res)
+    tmap = TraversabilityMap(emap.height_m, res, config)
+    whole = Region(0, 0, cells, cells)
+    # Warm-up, then one timed move per repeat, alternating direction so the map stays put.
+    moves = [(step, step), (0, 0)]
+    t_move = t_shift = math.inf
+    for i in range(2 * repeat):
+        origin = moves[i % 2]
+        start = time.perf_counter()
+        shift = emap.move_origin(origin)
+        mid = time.perf_counter()
+        tmap.shift(shift)
+        end = time.perf_counter()
+        t_move, t_shift = min(t_move, mid - start), min(t_shift, end - mid)
+    emap.move_origin((step, step))
+    tmap.shift((step, step))
+    fresh = TraversabilityMap(np.array(emap.height_m), res, config)
+    for name in ("slope_deg", "roughness_m", "step_m", "belly_m", "cost"):
+        if not np.array_equal(getattr(tmap, name), getattr(fresh, name), equal_nan=True):
+            raise SystemExit(f"rolling window: shifted {name} differs from a full recompute")
+    layers = [np.array(emap.height_m), np.array(emap.variance_m2), np.array(emap.max_height_m)]
+    t_np_move = best_of(
+        repeat, lambda: numpy_rewindow(layers, [np.nan, np.inf, np.nan], (step, step))
+    )
+    t_full = best_of(repeat, lambda: tmap.update(whole))
+    move_bound = cells * cells * 3 * 4 * 2 / bandwidth  # read and write three layers
+    print(
+        f"\n(c) rolling window: {cells} x {cells} cells of {res * 100:.0f} cm, moved "
+        f"{step * res:.0f} m north-east; {2 * tmap.reach_cells + 1} x "
+        f"{2 * tmap.reach_cells + 1} windows; shifted layers equal a full recompute"
+    )
+    print("| work | ours | peer | peer / ours | ours / memory bound |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| move the elevation window | {fmt_ms(t_move)} (in place) | "
+        f"{fmt_ms(t_np_move)} (numpy re-window) | {t_np_move / t_move:.1f} | "
+        f"{t_move / move_bound:.1f}x |"
+    )
+    print(
+        f"| hazard layers + costmap after the move | {fmt_ms(t_shift)} (shift + edge bands) | "
+        f"{fmt_ms(t_full)} (ours, full recompute) | {t_full / t_shift:.1f} | - |"
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ roughness and step height over windows of half-width ``footprint_radius_m``, and
 the terrain under a square footprint of that half-width rises above the plane through its four
 corner (wheel) cells. Costs: 1 on flat smooth ground, growing with slope, roughness and step
 height (and belly, if weighted); ``inf`` where any of them reaches the rover's limit (belly: the
-chassis clearance ``belly_clearance_m``) (lethal); NaN where the ground is unknown.
+chassis clearance ``belly_clearance_m``) (lethal, even if another layer is unknown); else NaN
+where any layer is unknown.
 """
 
 from __future__ import annotations

@@ -123,8 +123,9 @@ def reference_cost(tmap: TraversabilityMap, config: HazardConfig) -> F32:
         + config.step_weight * t
         + config.belly_weight * b
     )
-    cost = np.where((s >= 1.0) | (g >= 1.0) | (t >= 1.0) | (b >= 1.0), np.inf, cost)
+    # Lethal if any layer is at its limit, even if another is unknown; else unknown if any is.
     cost = np.where(np.isnan(s) | np.isnan(g) | np.isnan(t) | np.isnan(b), np.nan, cost)
+    cost = np.where((s >= 1.0) | (g >= 1.0) | (t >= 1.0) | (b >= 1.0), np.inf, cost)
     return cost.astype(np.float32)
 
 

@@ -48,7 +48,7 @@ void CostRow(int count, const CostmapParams& params, const float* __restrict slo
     const bool unknown = (s != s) | (g != g) | (t != t) | (b != b);
     const bool lethal = (s >= 1.0) | (g >= 1.0) | (t >= 1.0) | (b >= 1.0);
     const float value = static_cast<float>(1.0 + ws * s + wg * g + wt * t + wb * b);
-    cost[i] = unknown ? kUnknownCost : (lethal ? kLethalCost : value);
+    cost[i] = lethal ? kLethalCost : (unknown ? kUnknownCost : value);
   }
 }
 

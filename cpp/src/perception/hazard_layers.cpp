@@ -239,6 +239,35 @@ void AddBellyResiduals(int count, float fx, float fy, const float* __restrict h0
   }
 }
 
+// AddResiduals (squared sum and extremes) and AddBellyResiduals in one pass, for offsets in
+// every window: the same operations per cell, so the same bits.
+ILRS_VECTOR_CLONES
+void AddAllResiduals(int count, float fx, float fy, const PlaneRow& p, const WheelPlaneRow& w,
+                     const LoadedRow& row, float* __restrict sum_sq, float* __restrict lo,
+                     float* __restrict hi, float* __restrict belly_hi) {
+  const float* __restrict h0 = p.h0;
+  const float* __restrict ax = p.ax;
+  const float* __restrict by = p.by;
+  const float* __restrict d = p.d;
+  const float* __restrict wax = w.ax;
+  const float* __restrict wby = w.by;
+  const float* __restrict wd = w.d;
+  const float* __restrict k = row.known;
+  const float* __restrict z = row.height_or_0;
+  const float* __restrict hide_min = row.hide_from_min;
+  const float* __restrict hide_max = row.hide_from_max;
+  for (int i = 0; i < count; ++i) {
+    const float rel = z[i] - h0[i];
+    const float e = rel - (ax[i] * fx + by[i] * fy + d[i]);
+    sum_sq[i] += k[i] * (e * e);
+    const float e_lo = e + hide_min[i], e_hi = e + hide_max[i];
+    lo[i] = e_lo < lo[i] ? e_lo : lo[i];
+    hi[i] = e_hi > hi[i] ? e_hi : hi[i];
+    const float eb = rel - (wax[i] * fx + wby[i] * fy + wd[i]) + hide_max[i];
+    belly_hi[i] = eb > belly_hi[i] ? eb : belly_hi[i];
+  }
+}
+
 // The wheel plane of each cell of row r over columns [ca, cb): the least-squares plane through
 // the four corner cells of its footprint [r - b, r + b] x [c - b, c + b] clipped to the grid.
 void SolveWheelPlanes(GridView<const float> z, int r, int ca, int cb, int b, const float* h0,
@@ -466,6 +495,13 @@ void ComputeHazardLayers(GridView<const float> elevation_m, const HazardParams& 
                                planes.d + c_lo, nullptr};
           const LoadedRow at{row.known + in, row.height_or_0 + in, row.hide_from_min + in,
                              row.hide_from_max + in};
+          if (in_plane && in_step && in_belly) {
+            const WheelPlaneRow wheel{wheels.ax + c_lo, wheels.by + c_lo, wheels.d + c_lo};
+            AddAllResiduals(c_hi - c_lo, static_cast<float>(dx), static_cast<float>(dy), plane,
+                            wheel, at, s.sum_sq.data() + c_lo, s.lo.data() + c_lo,
+                            s.hi.data() + c_lo, s.belly_hi.data() + c_lo);
+            continue;
+          }
           if (in_plane || in_step) {
             AddResiduals(c_hi - c_lo, static_cast<float>(dx), static_cast<float>(dy), plane, at,
                          in_plane ? s.sum_sq.data() + c_lo : nullptr,

@@ -49,6 +49,16 @@ TEST(Costmap, UnknownLayerMakesUnknownCost) {
   EXPECT_TRUE(std::isnan(CostOf(0, 0, 0, {}, nan)));
 }
 
+// A known hazard is not hidden by an unknown layer (e.g. a wheel of the footprint on unseen
+// ground while the step is already too high).
+TEST(Costmap, LethalWinsOverUnknown) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  CostmapParams p;
+  EXPECT_EQ(CostOf(0, 0, static_cast<float>(p.max_step_m), p, nan), kLethalCost);
+  EXPECT_EQ(CostOf(nan, nan, nan, p, 1.0f), kLethalCost);
+  EXPECT_TRUE(std::isnan(CostOf(nan, nan, nan, p, nan)));
+}
+
 TEST(Costmap, RejectsBadParameters) {
   CostmapParams p;
   p.max_step_m = -1;

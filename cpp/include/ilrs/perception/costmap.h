@@ -2,10 +2,11 @@
 //
 // Each traversable cell costs 1 + sum_k weight_k * (layer_k / limit_k) over slope, roughness,
 // step and belly (limit: the chassis' clearance, max_belly_m): 1 on flat smooth ground, growing
-// towards 1 + sum(weights) at the limits. A cell at or beyond any limit is lethal (a belly
-// reaching the clearance would touch the chassis)
-// (kLethalCost = +inf); a cell with any unknown layer is unknown (kUnknownCost = NaN), which
-// planners treat by their own rule. Costs are dimensionless multipliers of distance.
+// towards 1 + sum(weights) at the limits. A cell at or beyond any limit is lethal
+// (kLethalCost = +inf; a belly reaching the clearance would touch the chassis), even if another
+// layer is unknown (a known hazard is never hidden); any other cell with an unknown layer is
+// unknown (kUnknownCost = NaN), which planners treat by their own rule. Costs are dimensionless
+// multipliers of distance.
 #pragma once
 
 #include <limits>
