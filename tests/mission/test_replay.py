@@ -109,7 +109,7 @@ def test_a_dropped_command_is_a_divergence(tmp_path: Path) -> None:
             m
             for m in log.messages
             if not (m.topic == "/mission/commands" and m.payload["time_s"] == 50.0)
-        ],  # fmt: skip
+        ],
         complete=True,
     )
     result = replay(kept)
