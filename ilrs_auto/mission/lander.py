@@ -352,8 +352,9 @@ class TelemetryStore:
     anyone); any other bad line raises :class:`StoreCorruptError` with its line number.
 
     Every line is flushed to the operating system as it is written; :meth:`sync` (once a tick)
-    makes them durable. ``capacity`` is the number of records not yet sent at which the lander
-    declares ``store_full``; the store itself never refuses a record.
+    makes them durable and closes the file, which the next write opens again (so a store
+    holds no open file between ticks). ``capacity`` is the number of records not yet sent at
+    which the lander declares ``store_full``; the store itself never refuses a record.
     """
 
     def __init__(self, path: Path, *, capacity: int = 100_000, fsync: bool = True) -> None:
@@ -366,9 +367,11 @@ class TelemetryStore:
         self.downlinked = 0
         self.uplinked: list[RelayCommand] = []
         self.acked: set[str] = set()
+        self.forwarded = 0
+        """Commands a robot acknowledged (ack records with a sequence number)."""
         self._pending: deque[StoredRecord] = deque()
         self._load()
-        self._file: IO[str] = self.path.open("a", encoding="utf-8")
+        self._file: IO[str] | None = None
 
     def _load(self) -> None:
         if not self.path.exists():
@@ -392,8 +395,7 @@ class TelemetryStore:
                     if record.n != len(records):
                         raise ValueError(f"record number {record.n}, expected {len(records)}")
                     records.append(record)
-                    if record.kind is RecordKind.ACK:
-                        self.acked.add(str(record.body["command"]))
+                    self._count(record)
             except (ValueError, KeyError, TypeError, UplinkError) as error:
                 raise StoreCorruptError(f"{self.path}:{number}: {error}") from None
         if good_len != len(raw):
@@ -407,6 +409,8 @@ class TelemetryStore:
         self._pending.extend(records[self.downlinked :])
 
     def _write(self, data: Mapping[str, Any]) -> None:
+        if self._file is None:
+            self._file = self.path.open("a", encoding="utf-8")
         self._file.write(json.dumps(data, separators=(",", ":"), allow_nan=False) + "\n")
         self._file.flush()
 
@@ -417,9 +421,13 @@ class TelemetryStore:
         self._write(record.to_json())
         self.appended += 1
         self._pending.append(record)
-        if kind is RecordKind.ACK:
-            self.acked.add(str(body["command"]))
+        self._count(record)
         return record
+
+    def _count(self, record: StoredRecord) -> None:
+        if record.kind is RecordKind.ACK:
+            self.acked.add(str(record.body["command"]))
+            self.forwarded += "seq" in record.body
 
     def journal_uplink(self, command: RelayCommand) -> None:
         self._write({"uplink": command.to_json()})
@@ -442,14 +450,17 @@ class TelemetryStore:
         return self.appended - self.downlinked
 
     def sync(self) -> None:
-        self._file.flush()
-        if self.fsync:
-            os.fsync(self._file.fileno())
+        """Make every line written so far durable (fsync unless ``fsync`` is off)."""
+        file, self._file = self._file, None
+        if file is None:
+            return
+        with file:
+            file.flush()
+            if self.fsync:
+                os.fsync(file.fileno())
 
     def close(self) -> None:
-        if not self._file.closed:
-            self.sync()
-            self._file.close()
+        self.sync()
 
 
 # ---- the Earth link -------------------------------------------------------------------------
@@ -723,7 +734,6 @@ class LanderCommandCentre(Behaviour):
             self.robots[port.name] = RobotStatus(port.name, robot_id, link, inbox=inbox)
         self._requests: dict[str, LoadRequest] = {r.name: r for r in config.standing_loads}
         self.queue: deque[RelayCommand] = deque()
-        self.relayed = 0
         self.rejected_uplinks = 0
         self._shed: frozenset[str] = frozenset()
         self._night = False
@@ -748,6 +758,12 @@ class LanderCommandCentre(Behaviour):
     def shed(self) -> frozenset[str]:
         """Loads requested and not powered."""
         return self._shed
+
+    @property
+    def relayed(self) -> int:
+        """Commands forwarded and acknowledged by their robot (from the store: survives
+        restarts)."""
+        return self.store.forwarded
 
     @property
     def night(self) -> bool:
@@ -943,7 +959,6 @@ class LanderCommandCentre(Behaviour):
                     attempts=result.attempts,
                     detail=result.ack.detail,
                 )
-                self.relayed += 1
             self.store.append(now, RecordKind.ACK, robot.name, body)
             self.queue.popleft()
             self._read_inbox(robot, now)
@@ -1036,9 +1051,12 @@ class LanderCommandCentre(Behaviour):
         self._shed_to_survival()
 
     def restart_work(self) -> None:
+        """Back in control (after a suspension or a restore): listen afresh, take day or night
+        from the bus as it is now (a checkpoint may be old), and switch the loads."""
         if self.state.startswith("operating"):
             self._listening_since_s = self.clock.now_s
             self._session_open = self.state == LanderState.DOWNLINKING
+            self._day_and_night()
             self._distribute(self.clock.now_s)
 
     def checkpoint_data(self) -> dict[str, Any]:
@@ -1058,7 +1076,6 @@ class LanderCommandCentre(Behaviour):
             "requests": [r.to_json() for r in self._requests.values()],
             "shed": sorted(self._shed),
             "night": self._night,
-            "relayed": self.relayed,
         }
 
     def restore_data(self, data: dict[str, Any]) -> None:
@@ -1094,7 +1111,6 @@ class LanderCommandCentre(Behaviour):
             self._requests = {r.name: r for r in requests}
         self._shed = frozenset(data.get("shed", []))
         self._night = bool(data.get("night", False))
-        self.relayed = int(data.get("relayed", 0))
 
 
 def _reports_safe(record: TmRecord) -> bool | None:

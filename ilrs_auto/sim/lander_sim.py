@@ -180,6 +180,11 @@ class SimRobot:
         if out:
             self._end.send(out)
 
+    def disconnect(self) -> None:
+        """Cut the link: the robot falls silent and the lander's end finds it closed."""
+        self.silent = True
+        self._end.close()
+
     @property
     def executed(self) -> list[str]:
         """Names of the commands the robot carried out, in order."""
