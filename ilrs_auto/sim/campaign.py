@@ -5,16 +5,18 @@ the camera noise and every other random choice change from run to run). Each var
 (``section.key=LO:HI`` on the command line, e.g. ``rocks.cumulative_fractional_area=0.02:0.08``)
 is drawn uniformly from ``[LO, HI]`` by ``numpy.random.default_rng([base_seed, i])``, in the
 order the parameters were given, so a run's inputs depend only on the campaign and its index,
-never on which worker ran it or when.
+never on which worker ran it or when. Nested sections and the scenario's faults vary the same
+way: ``power.battery.capacity_wh=300:600``, ``faults.0.time_s=100:900`` (fault 0's onset).
 
 Each run comes back as a small :class:`RunRow` (no maps, no paths), whatever executor ran it:
 ``local`` (worker processes on this machine, no set-up) or ``dask`` (a Dask distributed
 scheduler at a given address). A run that raises is a row carrying its error, not the end of
 the campaign.
 
-The energy estimate of a run is the drive model of :class:`ilrs_auto.planning.traverse.
-EnergyModel` on level ground: rolling resistance ``mass x g x c_rr`` times the distance driven,
-plus the avionics' idle power for the whole mission time.
+A run's energy is what its loads drew in the power model of :mod:`ilrs_auto.sim.power`
+(avionics, camera, planning, drive and heaters over the mission), beside the battery's final
+state of charge and the faults met: each injected fault that struck and the mission events it
+caused.
 """
 
 from __future__ import annotations
@@ -38,14 +40,11 @@ import numpy as np
 from ilrs_auto import __version__
 from ilrs_auto.errors import InputError
 from ilrs_auto.output import check_output_folder, write_folder
-from ilrs_auto.planning.traverse import JOULES_PER_WH, EnergyModel
-from ilrs_auto.sim.scenario import Scenario
+from ilrs_auto.sim.scenario import FaultConfig, Scenario
 
 CAMPAIGN_NAME = "campaign.json"
 CSV_NAME = "runs.csv"
 PLOT_NAME = "summary.png"
-
-DRIVE_MODEL = EnergyModel()
 
 
 @dataclass(frozen=True)
@@ -64,20 +63,34 @@ class VariedParameter:
 
 def parse_varied(text: str) -> VariedParameter:
     """``section.key=LO:HI`` -> a :class:`VariedParameter`, checked against the scenario's own
-    ranges for that key. Raises :class:`InputError` naming the text and the problem."""
+    ranges for that key (``section.sub.key`` in nested sections, ``faults.N.key`` for fault N).
+    Raises :class:`InputError` naming the text and the problem."""
     name, sep, span = text.partition("=")
     low_text, colon, high_text = span.partition(":")
     section, dot, key = name.strip().partition(".")
     if not (sep and colon and dot):
         raise InputError(f"--vary {text!r}: expected SECTION.KEY=LO:HI")
     sections = {f.name: f for f in dataclasses.fields(Scenario)}
-    config_type = _config_type(section)
+    if section == "faults":
+        index, dot, fault_key = key.partition(".")
+        if not (index.isdigit() and dot):
+            raise InputError(f"--vary {text!r}: expected faults.N.KEY=LO:HI")
+        config_type: type | None = FaultConfig
+        path, key = [index], fault_key
+    else:
+        config_type = _config_type(section)
+        path, key = key.split(".")[:-1], key.split(".")[-1]
     if section not in sections or config_type is None:
         raise InputError(f"--vary {text!r}: no scenario section {section!r}")
+    for part in path if section != "faults" else []:
+        config_type = _nested_type(config_type, part)
+        if config_type is None:
+            raise InputError(f"--vary {text!r}: {section} has no section {part!r}")
     fields = {f.name: f for f in dataclasses.fields(config_type)}
     if key not in fields:
         raise InputError(f"--vary {text!r}: {section} has no key {key!r}")
-    spec = fields[key]
+    key = ".".join([*path, key])
+    spec = fields[key.split(".")[-1]]
     if spec.type not in ("float", float):
         raise InputError(f"--vary {text!r}: {section}.{key} is not a real number")
     try:
@@ -98,6 +111,24 @@ def _config_type(section: str) -> type | None:
     if default is None or not dataclasses.is_dataclass(default):
         return None
     return type(default)
+
+
+def _nested_type(config_type: type, name: str) -> type | None:
+    default = getattr(config_type(), name, None)
+    if default is None or not dataclasses.is_dataclass(default):
+        return None
+    return type(default)
+
+
+def _replaced(obj: Any, path: list[str], value: float) -> Any:
+    """``obj`` with the value at ``path`` (field names, or indices into a tuple) replaced."""
+    head, rest = path[0], path[1:]
+    if isinstance(obj, tuple):
+        i = int(head)
+        item = value if not rest else _replaced(obj[i], rest, value)
+        return (*obj[:i], item, *obj[i + 1 :])
+    inner = value if not rest else _replaced(getattr(obj, head), rest, value)
+    return dataclasses.replace(obj, **{head: inner})
 
 
 @dataclass(frozen=True)
@@ -123,8 +154,11 @@ class RunRow:
     mission_time_s: float
     replans: int
     fault: str  # the fault event met, "" if none
-    energy_wh: float
+    energy_wh: float  # drawn by the loads
     error: str = ""  # "ExceptionType: message" when the run raised
+    final_soc: float = math.nan
+    # each injected fault that struck: {"type", "time_s", "duration_s", "events": [...]}
+    faults_met: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,6 +167,15 @@ class Campaign:
     runs: int
     base_seed: int
     varied: tuple[VariedParameter, ...] = ()
+
+    def __post_init__(self) -> None:
+        count = len(self.scenario.faults)
+        for p in self.varied:
+            if p.section == "faults" and int(p.key.split(".")[0]) >= count:
+                raise InputError(
+                    f"--vary {p.name}: the scenario {self.scenario.source} has {count} "
+                    f"fault{'' if count == 1 else 's'} (numbered from 0)"
+                )
 
     def specs(self) -> list[RunSpec]:
         """The runs, in index order; the same campaign gives the same specs."""
@@ -144,10 +187,7 @@ class Campaign:
             for p in self.varied:
                 value = round(float(rng.uniform(p.low, p.high)), 6)
                 params[p.name] = value
-                section = getattr(scenario, p.section)
-                scenario = dataclasses.replace(
-                    scenario, **{p.section: dataclasses.replace(section, **{p.key: value})}
-                )
+                scenario = _replaced(scenario, [p.section, *p.key.split(".")], value)
             specs.append(RunSpec(i, self.base_seed + i, params, scenario))
         return specs
 
@@ -164,13 +204,6 @@ def _fly(spec: RunSpec) -> RunRow:
     from ilrs_auto.sim.runner import run_mission  # imported in the worker
 
     record = run_mission(spec.scenario)
-    energy_j = (
-        DRIVE_MODEL.mass_kg
-        * DRIVE_MODEL.gravity_mps2
-        * DRIVE_MODEL.rolling_resistance
-        * record.distance_m
-        + DRIVE_MODEL.idle_power_w * record.mission_time_s
-    )
     return RunRow(
         index=spec.index,
         seed=spec.seed,
@@ -181,8 +214,29 @@ def _fly(spec: RunSpec) -> RunRow:
         mission_time_s=round(record.mission_time_s, 3),
         replans=len(record.replan_causes),
         fault="" if record.fault is None else record.fault.event,
-        energy_wh=round(energy_j / JOULES_PER_WH, 3),
+        energy_wh=round(record.energy_used_wh, 3),
+        final_soc=round(record.final_soc, 4),
+        faults_met=tuple(_rounded(f.to_json()) for f in record.faults_met),
     )
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def faults_met_text(row: RunRow) -> str:
+    """``type@time_s: event@time_s event@time_s; ...`` for the CSV and the console."""
+    parts = []
+    for f in row.faults_met:
+        caused = " ".join(f"{e['event']}@{e['time_s']:g}" for e in f["events"]) or "-"
+        parts.append(f"{f['type']}@{f['time_s']:g}: {caused}")
+    return "; ".join(parts)
 
 
 def _error_row(spec: RunSpec, error: BaseException) -> RunRow:
@@ -330,8 +384,22 @@ def summary(result: CampaignResult) -> dict[str, Any]:
         "distance_m": stats([r.distance_m for r in done]),
         "mission_time_s": stats([r.mission_time_s for r in done]),
         "energy_wh": stats([r.energy_wh for r in done]),
+        "final_soc": stats([r.final_soc for r in done]),
         "replans": stats([float(r.replans) for r in done]),
+        "faults_met": _fault_counts(done),
     }
+
+
+def _fault_counts(rows: list[RunRow]) -> dict[str, dict[str, int]]:
+    """Per fault type: how many struck, and how many times each event followed."""
+    counts: dict[str, dict[str, int]] = {}
+    for r in rows:
+        for f in r.faults_met:
+            kind = counts.setdefault(f["type"], {"struck": 0})
+            kind["struck"] += 1
+            for e in f["events"]:
+                kind[e["event"]] = kind.get(e["event"], 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def row_dict(row: RunRow) -> dict[str, Any]:
@@ -361,7 +429,8 @@ def to_json(result: CampaignResult) -> dict[str, Any]:
 def to_csv(result: CampaignResult) -> str:
     names = [p.name for p in result.campaign.varied]
     header = ["index", "seed", *names, "final_state", "arrived", "distance_m"]
-    header += ["mission_time_s", "replans", "fault", "energy_wh", "error"]
+    header += ["mission_time_s", "replans", "fault", "energy_wh", "final_soc", "faults_met"]
+    header += ["error"]
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(header)
@@ -377,6 +446,8 @@ def to_csv(result: CampaignResult) -> str:
                 r.arrived,
                 *measured,
                 _cell(r.energy_wh),
+                _cell(r.final_soc),
+                faults_met_text(r),
                 r.error,
             ]
         )
@@ -412,7 +483,8 @@ def write_campaign(result: CampaignResult, out_dir: str | os.PathLike[str]) -> P
 
 
 def draw_summary(result: CampaignResult, path: Path) -> None:
-    """Outcomes (with the success rate), and histograms of distance driven and mission time."""
+    """Outcomes (with the success rate); histograms of distance, mission time, energy used and
+    final state of charge; the faults that struck and the events they caused."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -420,7 +492,8 @@ def draw_summary(result: CampaignResult, path: Path) -> None:
 
     stats = summary(result)
     done = [r for r in result.rows if r.final_state != "error"]
-    fig, (outcome, dist, dur) = plt.subplots(1, 3, figsize=(13, 4), layout="constrained")
+    fig, axes = plt.subplots(2, 3, figsize=(14, 7.5), layout="constrained")
+    outcome, dist, dur, energy, soc, faults = axes.ravel()
     states = stats["final_states"]
     colours = {"arrived": "#26a69a", "safe": "#8e24aa", "fault": "#e53935", "error": "#616161"}
     outcome.bar(
@@ -432,11 +505,27 @@ def draw_summary(result: CampaignResult, path: Path) -> None:
     for ax, values, label in (
         (dist, [r.distance_m for r in done], "distance driven (m)"),
         (dur, [r.mission_time_s / 60 for r in done], "mission time (min)"),
+        (energy, [r.energy_wh for r in done], "energy used by the loads (Wh)"),
+        (soc, [100 * r.final_soc for r in done], "final state of charge (%)"),
     ):
+        values = [v for v in values if math.isfinite(v)]
         if values:
             ax.hist(values, bins=min(20, max(5, len(values) // 5)), color="#42a5f5", ec="white")
         ax.set_xlabel(label)
         ax.set_ylabel("runs")
+    counts = stats["faults_met"]
+    labels, heights = [], []
+    for kind, numbers in counts.items():
+        for event, n in numbers.items():
+            labels.append(f"{kind}: {event}")
+            heights.append(n)
+    if labels:
+        faults.barh(labels[::-1], heights[::-1], color="#ef6c00")
+        faults.set_xlabel("count over the runs")
+    else:
+        faults.text(0.5, 0.5, "no faults injected", ha="center", va="center")
+        faults.set_axis_off()
+    faults.set_title("faults met (struck) and the events they caused")
     c = result.campaign
     fig.suptitle(
         f"{c.scenario.name}: {len(result.rows)} runs, seeds {c.base_seed}.."

@@ -65,7 +65,10 @@ def test_local_campaign_gives_the_same_table_twice_and_records_a_failed_run(
     assert to_csv(first) == to_csv(second)
     for row in first.rows:
         assert row.error == "" and row.final_state in ("arrived", "safe", "fault")
-        assert row.distance_m > 20 and row.mission_time_s > 0 and row.energy_wh > 0
+        assert row.distance_m > 20 and row.mission_time_s > 0
+        # the loads' energy: at least idle + camera over the whole mission, in Wh
+        assert row.energy_wh >= 25.0 * row.mission_time_s / 3600
+        assert 0.8 <= row.final_soc <= 1.0 and row.faults_met == ()  # lit, charging
     assert sum(r.arrived for r in first.rows) >= 3
 
     specs = campaign.specs()
@@ -88,6 +91,7 @@ def test_local_campaign_gives_the_same_table_twice_and_records_a_failed_run(
     assert document["rows"][2]["distance_m"] is None
     lines = (out / CSV_NAME).read_text().splitlines()
     assert lines[0].split(",")[:3] == ["index", "seed", "rocks.cumulative_fractional_area"]
+    assert lines[0].split(",")[-4:] == ["energy_wh", "final_soc", "faults_met", "error"]
     assert len(lines) == 5 and lines[3].split(",")[3] == "error"
     assert (out / PLOT_NAME).read_bytes()[:4] == b"\x89PNG"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging left behind
@@ -117,3 +121,58 @@ def test_bad_variations_name_the_problem(text: str, message: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_varied(text)
     assert message in str(caught.value) and text in str(caught.value)
+
+
+def test_fault_times_vary_and_each_row_lists_the_faults_met(tmp_path: Path) -> None:
+    text = SHORT + "faults:\n  - {type: mcu_reset, time_s: 20, duration_s: 10}\n"
+    scenario = parse_scenario(text, "short.yaml")
+    varied = (parse_varied("faults.0.time_s=10:40"),)
+    campaign = Campaign(scenario, 2, base_seed=11, varied=varied)
+    specs = campaign.specs()
+    onsets = [s.scenario.faults[0].time_s for s in specs]
+    assert onsets == [s.params["faults.0.time_s"] for s in specs] and len(set(onsets)) == 2
+    assert all(10 <= t <= 40 for t in onsets)
+    result = run_campaign(campaign, LocalExecutor(1))
+    for row, onset in zip(result.rows, onsets, strict=True):
+        (met,) = row.faults_met
+        assert met["type"] == "mcu_reset" and met["time_s"] == round(onset, 3)
+        events = [e["event"] for e in met["events"]]
+        assert events == ["drive_reset", "wait_over"]
+        assert met["events"][1]["time_s"] - met["events"][0]["time_s"] == pytest.approx(10, abs=0.5)
+    stats = json.loads((write_campaign(result, tmp_path / "f") / CAMPAIGN_NAME).read_text())
+    assert stats["summary"]["faults_met"] == {
+        "mcu_reset": {"struck": 2, "drive_reset": 2, "wait_over": 2}
+    }
+    assert stats["rows"][0]["faults_met"][0]["events"][0]["event"] == "drive_reset"
+    csv_rows = (tmp_path / "f" / CSV_NAME).read_text().splitlines()
+    assert "mcu_reset@" in csv_rows[1] and "drive_reset@" in csv_rows[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("faults.x.time_s=1:2", "expected faults.N.KEY=LO:HI"),
+        ("faults.0.type=1:2", "faults.0.type is not a real number"),
+        ("faults.0.time_s=-1:2", "must lie in [0.0, "),
+        ("power.batt.capacity_wh=1:2", "power has no section 'batt'"),
+    ],
+)
+def test_bad_fault_and_nested_variations_name_the_problem(text: str, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_varied(text)
+    assert message in str(caught.value)
+
+
+def test_nested_sections_vary_and_a_missing_fault_is_refused() -> None:
+    campaign = Campaign(
+        parse_scenario(SHORT, "short.yaml"),
+        2,
+        3,
+        (parse_varied("power.battery.capacity_wh=300:600"),),
+    )
+    values = [s.scenario.power.battery.capacity_wh for s in campaign.specs()]
+    assert all(300 <= v <= 600 for v in values) and len(set(values)) == 2
+    with pytest.raises(
+        InputError, match=r"faults\.0\.time_s: the scenario short\.yaml has 0 faults"
+    ):
+        Campaign(parse_scenario(SHORT, "short.yaml"), 2, 3, (parse_varied("faults.0.time_s=1:2"),))
