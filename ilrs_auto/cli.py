@@ -217,5 +217,13 @@ from ilrs_auto.campaign_cli import campaign  # noqa: E402
 
 main.add_command(campaign)
 
+from ilrs_auto.replay_cli import replay  # noqa: E402
+
+main.add_command(replay)
+
+from ilrs_auto.diagram_cli import diagram  # noqa: E402
+
+main.add_command(diagram)
+
 if __name__ == "__main__":
     entry()
