@@ -124,7 +124,7 @@ def test_dry_run_prints_the_steps_and_writes_a_json_log(tmp_path: Path) -> None:
     for text in ("dry run of quick-checkout", "SET_POWER rail=CAMERA", "not simulated", "downlink"):
         assert text in out
     assert out.splitlines()[-2].startswith(
-        "quick-checkout: completed at t = 420 s, 0.0 m driven, state of charge"
+        "quick-checkout: completed at t = 420 s, 1.4 m driven, state of charge"
     )
     assert out.splitlines()[-1] == str(log_path)
     log = json.loads(log_path.read_text())
@@ -133,7 +133,7 @@ def test_dry_run_prints_the_steps_and_writes_a_json_log(tmp_path: Path) -> None:
         ("steps[0]", "done"),
         ("steps[1]", "done"),
         ("steps[2]", "done"),
-        ("steps[3]", "not simulated"),
+        ("steps[3]", "done"),  # the sample: a short approach to the site, then the scoop
         ("steps[4]", "not simulated"),
     ]
     assert [s["start_s"] for s in log["steps"]] == [0.0, 1.0, 2.0, 30.0, 300.0]

@@ -8,6 +8,13 @@ every drive builds its world for that leg (the scenario's DEM, rocks placed by t
 seed around the leg) and starts a fresh perception map from the orbital prior; the rover's
 pose carries over between drives, what it saw does not.
 
+Each ``sample`` is one run of the sample-collection behaviour
+(:func:`ilrs_auto.sim.sampling_mission.run_sample_leg`) where the rover stands: it chooses the
+best site of the science-value map (made from the leg's world, default weights) within
+``SAMPLE_SEARCH_RADIUS_M``, approaches it, and works the simulated scoop or drill over a seeded
+regolith profile; the step's ``duration_s`` is the acquisition time limit. Containers and the
+chain of custody (:attr:`SimulatedRobot.custody`) carry over between samples.
+
 MCU commands are encoded with the dictionary, decoded as the MCU would, and carried out by
 :class:`firmware_bridge.sim_mcu.RoverMcuModel` (the model behind the Python reference endpoint);
 the result is its acknowledgement status. A ``DRIVE`` turns the model's wheels; the terrain
@@ -17,16 +24,31 @@ rover does not move (wheel-level driving is not simulated on the terrain).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
+from typing import TYPE_CHECKING
 
 from firmware_bridge.dictionary import AckStatus, default_dictionary
 from firmware_bridge.sim_mcu import RoverMcuModel
 from ilrs_auto.errors import InputError
-from ilrs_auto.mission.sequence import MCU_COMMAND_S, McuCommand, SequenceFile
-from ilrs_auto.mission.sequence_executor import DriveResult, McuResult, RunLog, SequenceExecutor
+from ilrs_auto.mission.sample_collection import CustodyLog
+from ilrs_auto.mission.sequence import MCU_COMMAND_S, McuCommand, Sample, SequenceFile
+from ilrs_auto.mission.sequence_executor import (
+    DriveResult,
+    McuResult,
+    RunLog,
+    SampleResult,
+    SequenceExecutor,
+)
 from ilrs_auto.sim.runner import run_mission
 from ilrs_auto.sim.scenario import Scenario, load_scenario
 from ilrs_auto.sim.world import build_world
+
+if TYPE_CHECKING:
+    from ilrs_auto.sim.instruments import SimSampleCache
+
+SAMPLE_SEARCH_RADIUS_M = 3.0
+"""A ``sample`` step looks for its site this far around where the rover stands."""
 
 # The world's checks on a leg's start and goal, as the traverse events they would be.
 _LEG_EVENTS = (
@@ -53,6 +75,8 @@ class SimulatedRobot:
         self._odometer_m = 0.0
         self.mcu = RoverMcuModel(battery_soc_pct=battery_soc_pct)
         self.legs = 0
+        self.custody = CustodyLog()
+        self._cache: SimSampleCache | None = None
 
     @property
     def position_xy_m(self) -> tuple[float, float]:
@@ -135,6 +159,87 @@ class SimulatedRobot:
         if command.name == "DRIVE" and result.status is AckStatus.ACCEPTED:
             detail += "; only the MCU model's wheels turned, the terrain rover did not move"
         return McuResult(AckStatus(result.status).succeeded, status, duration_s, detail)
+
+    def sample(self, command: Sample, now_s: float) -> SampleResult:
+        from ilrs_auto.sim.instruments import (
+            RegolithProfile,
+            SimSampleCache,
+            SimTool,
+            default_tool_config,
+        )
+        from ilrs_auto.sim.sampling_mission import (
+            SamplingConfig,
+            ScienceMapConfig,
+            run_sample_leg,
+            science_map,
+        )
+
+        here = (self._x, self._y)
+        leg = dataclasses.replace(
+            self.scenario,
+            mission=dataclasses.replace(self.scenario.mission, start_xy_m=here, goal_xy_m=here),
+        )
+        try:
+            world = build_world(leg)
+        except InputError as error:
+            text = str(error)
+            if "mission.start_xy_m" in text and "on a hazard" in text:
+                return SampleResult(False, 0.0, "idle", "hazard_at_start", text.split(": ", 2)[-1])
+            raise
+        config = SamplingConfig(
+            tool=command.tool,
+            depth_cm=command.depth_cm,
+            container=command.container,
+            search_radius_m=SAMPLE_SEARCH_RADIUS_M,
+            acquire_time_limit_s=command.duration_s,
+        )
+        profile = RegolithProfile.generate([self.scenario.seed, 4, len(self.custody)])
+        tool = SimTool(default_tool_config(command.tool), profile, (), now_s)
+        if self._cache is None:
+            self._cache = SimSampleCache.with_containers(tool, 12, config.container_capacity_g)
+        self._cache.tool = tool
+        science = science_map(world, ScienceMapConfig(), self.scenario.seed)
+        result = run_sample_leg(
+            leg,
+            world,
+            science,
+            config,
+            (self._x, self._y, math.radians(self._heading_deg)),
+            now_s,
+            self.custody,
+            store_tool=(self._cache, tool),
+        )
+        path = result.driven_xy_m
+        distance = sum(math.dist(a, b) for a, b in itertools.pairwise(path))
+        self._x, self._y = path[-1]
+        self._heading_deg = math.degrees(result.heading_rad)
+        self._odometer_m += distance
+        transitions = tuple(
+            (t.time_s - now_s, t.event, t.source, t.dest) for t in result.transitions
+        )
+        done = result.final_state == "done" and result.record is not None
+        if done and result.record is not None:
+            entry = result.record
+            detail = (
+                f"{entry.mass_g:.1f} g at ({entry.site_x_m:.2f}, {entry.site_y_m:.2f}) into "
+                f"container {entry.container_id}, sealed and cached"
+            )
+        else:
+            fault = result.fault
+            detail = (
+                f"{fault.event if fault else result.final_state}; ended {result.final_state}"
+                + (f" ({fault.detail})" if fault and fault.detail else "")
+            )
+        return SampleResult(
+            succeeded=done,
+            duration_s=result.end_s - now_s,
+            final_state=result.final_state,
+            event=None if done else (result.fault.event if result.fault else result.final_state),
+            detail=detail,
+            custody=result.record.to_json() if result.record is not None else None,
+            distance_m=distance,
+            transitions=transitions,
+        )
 
     def stop(self, now_s: float) -> None:
         self.mcu.execute(default_dictionary().command("STOP"), {}, round(now_s * 1000))

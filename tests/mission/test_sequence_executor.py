@@ -12,12 +12,13 @@ from textwrap import dedent
 import pytest
 
 from ilrs_auto.assets import assets_dir, default_scenario_path
-from ilrs_auto.mission.sequence import McuCommand, SequenceFile, parse_sequence
+from ilrs_auto.mission.sequence import McuCommand, Sample, SequenceFile, parse_sequence
 from ilrs_auto.mission.sequence_executor import (
     DriveResult,
     McuResult,
     Outcome,
     RunLog,
+    SampleResult,
     SequenceExecutor,
     write_log,
 )
@@ -395,10 +396,10 @@ def test_the_example_dry_runs_to_completion(example_run: RunLog) -> None:
         ("steps[3]", "done"),
         ("steps[4]", "done"),
         ("steps[4].then[0]", "done"),
-        ("steps[4].then[1]", "not simulated"),
+        ("steps[4].then[1]", "done"),  # scooped, sealed and cached in simulation
         ("steps[5]", "done"),
         ("steps[5].then[0]", "done"),
-        ("steps[5].then[1]", "not simulated"),
+        ("steps[5].then[1]", "done"),  # drilled
         ("steps[6]", "done"),
         ("steps[7]", "done"),
         ("steps[8]", "not simulated"),
@@ -415,4 +416,68 @@ def test_the_example_dry_runs_to_completion(example_run: RunLog) -> None:
     assert 45.0 < log.odometer_m < 80.0
     assert 20.0 < log.battery_soc_pct < 95.0
     events = [t["event"] for t in log.transitions]
-    assert events.count("start") == 3 and events.count("goal_reached") == 3
+    assert events.count("start") == 5 and events.count("goal_reached") == 3
+    assert events.count("cached") == 2
+    # The chain of custody: the scoop's sample, then the drill's, each in its own container.
+    scoop, core = log.samples
+    assert (scoop["step"], scoop["sequence"], scoop["tool"], scoop["depth_cm"]) == (
+        "steps[4].then[1]", 1, "scoop", 3.0
+    )  # fmt: skip
+    assert (core["step"], core["sequence"], core["tool"], core["depth_cm"]) == (
+        "steps[5].then[1]", 2, "drill", 30.0
+    )  # fmt: skip
+    assert (scoop["container_id"], core["container_id"]) == (1, 2)
+    assert core["previous_hash"] == scoop["hash"]
+    assert scoop["robot_id"] == core["robot_id"] == "rover_r1"
+    for sample, target in ((scoop, (538, 706)), (core, (546, 692))):
+        assert math.dist((sample["site_x_m"], sample["site_y_m"]), target) <= 3.0 + 1.0
+        step = next(r for r in log.steps if r.path == sample["step"])
+        assert step.start_s < sample["acquired_s"] < sample["sealed_s"] < sample["cached_s"]
+        assert sample["cached_s"] == step.end_s
+        assert f"{sample['mass_g']:.1f} g" in step.detail
+    assert 80.0 < scoop["mass_g"] < 100.0 and 85.0 < core["mass_g"] < 100.0
+
+
+@dataclass
+class SamplingScriptedRobot(ScriptedRobot):
+    """Takes samples in 100 s, or fails the container it is told to."""
+
+    fail_container: int | None = None
+
+    def sample(self, command: Sample, now_s: float) -> SampleResult:
+        self.commands.append(f"sample {command.container}")
+        if command.container == self.fail_container:
+            return SampleResult(False, 40.0, "safe", "drill_stuck", "drill_stuck; ended safe")
+        entry = {"sequence": 1, "container_id": command.container, "mass_g": 50.0}
+        transitions = ((0.0, "start", "idle", "selecting_site"),)
+        return SampleResult(True, 100.0, "done", None, "50.0 g", entry, 0.0, transitions)
+
+
+def test_a_robot_that_samples_records_custody_and_a_failure_raises_sample_failed() -> None:
+    body = """\
+        steps:
+          - sample: {tool: drill, container: 1, duration_s: 60}
+          - sample: {tool: drill, container: 2, duration_s: 60}
+          - NOOP: {}
+        contingencies:
+          - on: sample_failed
+            do:
+              - STOP: {}
+            then: resume
+        """
+    robot = SamplingScriptedRobot(fail_container=2)
+    log = run(body, robot)
+    assert rows(log) == [
+        ("steps[0]", 0.0, 100.0, "done"),
+        ("steps[1]", 100.0, 140.0, "failed"),
+        ("contingencies[0]", 140.0, 141.0, "done"),
+        ("contingencies[0].do[0]", 140.0, 141.0, "done"),
+        ("steps[2]", 141.0, 142.0, "done"),
+    ]
+    assert log.steps[1].event == "sample_failed" and log.steps[1].detail.startswith("drill_stuck")
+    assert log.samples == [{"step": "steps[0]", "sequence": 1, "container_id": 1, "mass_g": 50.0}]
+    assert log.transitions == [
+        {"time_s": 0.0, "step": "steps[0]", "event": "start", "source": "idle",
+         "dest": "selecting_site"},
+    ]  # fmt: skip
+    assert robot.commands == ["sample 1", "sample 2", "STOP", "NOOP"]
