@@ -17,6 +17,7 @@ _ENTRIES: dict[str, str] = {
     "lander": "ilrs_auto.mission.lander:LanderCommandCentre",
     "rover_traverse": "ilrs_auto.mission.rover_traverse:RoverTraverse",
     "safe_mode": "ilrs_auto.mission.safe_mode:SafeMode",
+    "sample_collection": "ilrs_auto.mission.sample_collection:SampleCollection",
 }
 
 
