@@ -26,16 +26,18 @@ from ilrs_auto.mission.sequence import (
     McuCommand,
     Repeat,
     SafeMode,
+    Sample,
     SequenceFile,
     Step,
     Wait,
 )
-from ilrs_auto.mission.sequence_executor import DriveResult, McuResult
+from ilrs_auto.mission.sequence_executor import DriveResult, McuResult, SampleResult
 
 HOUSEKEEPING_WAIT_S = 2.0
 """How long :meth:`LinkedRobot.refresh` waits for a housekeeping packet."""
 
 _MCU_STEPS = (McuCommand, Wait, If, Repeat, SafeMode)
+_NEEDS_AUTONOMY = "needs the autonomy stack on the robot; an MCU link only reaches its MCU"
 
 
 class LinkedRobot:
@@ -99,14 +101,13 @@ class LinkedRobot:
     def drive_to(
         self, goal_xy_m: tuple[float, float], speed_mps: float, tolerance_m: float, timeout_s: float
     ) -> DriveResult:
-        return DriveResult(
-            False,
-            0.0,
-            0.0,
-            "fault",
-            "not_supported",
-            "drive_to needs the autonomy stack on the robot; an MCU link only drives the wheels",
-        )
+        return DriveResult(False, 0.0, 0.0, "fault", "not_supported", _NEEDS_AUTONOMY)
+
+    def explore_tube(self, time_limit_s: float, link_gap_limit_s: float | None) -> DriveResult:
+        return DriveResult(False, 0.0, 0.0, "fault", "not_supported", _NEEDS_AUTONOMY)
+
+    def sample(self, command: Sample, now_s: float) -> SampleResult:
+        return SampleResult(False, 0.0, "fault", "not_supported", _NEEDS_AUTONOMY)
 
     def mcu_command(self, command: McuCommand, now_s: float) -> McuResult:
         self._stale = True

@@ -83,6 +83,7 @@ def test_drive_to_over_an_mcu_link_fails_and_says_why(
     result = linked.drive_to((530.0, 700.0), 0.2, 1.0, 60.0)
     assert not result.arrived and result.event == "not_supported"
     assert "autonomy stack" in result.detail
+    assert linked.explore_tube(600.0, None).event == "not_supported"
 
 
 def test_unsupported_steps_lists_every_autonomy_step_with_its_line() -> None:
