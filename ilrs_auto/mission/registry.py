@@ -18,6 +18,7 @@ _ENTRIES: dict[str, str] = {
     "rover_traverse": "ilrs_auto.mission.rover_traverse:RoverTraverse",
     "safe_mode": "ilrs_auto.mission.safe_mode:SafeMode",
     "sample_collection": "ilrs_auto.mission.sample_collection:SampleCollection",
+    "tube_exploration": "ilrs_auto.mission.tube_exploration:TubeExploration",
 }
 
 
