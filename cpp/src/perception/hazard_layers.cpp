@@ -268,25 +268,49 @@ void AddAllResiduals(int count, float fx, float fy, const PlaneRow& p, const Whe
   }
 }
 
+// Wheel planes of `count` consecutive cells whose clipped footprints all have the same corner
+// offsets: x from x_lo to x_hi, y from y_lo to y_hi (cells); z00..z11 are the corner heights
+// (low row, low column first), h0 the cells' own heights. Relative to h0; NaN corners or h0
+// give a NaN offset.
+ILRS_VECTOR_CLONES
+void SolveWheelPlaneRun(int count, double x_lo, double x_hi, double y_lo, double y_hi,
+                        const float* __restrict z00, const float* __restrict z01,
+                        const float* __restrict z10, const float* __restrict z11,
+                        const float* __restrict h0, float* __restrict ax_out,
+                        float* __restrict by_out, float* __restrict d_out) {
+  // A side of zero width has no tilt along it.
+  const double kx = x_hi > x_lo ? 1.0 / (2.0 * (x_hi - x_lo)) : 0.0;
+  const double ky = y_hi > y_lo ? 1.0 / (2.0 * (y_hi - y_lo)) : 0.0;
+  const double xm = 0.5 * (x_lo + x_hi), ym = 0.5 * (y_lo + y_hi);
+  for (int i = 0; i < count; ++i) {
+    const double a00 = z00[i], a01 = z01[i], a10 = z10[i], a11 = z11[i];
+    const double a = ((a01 + a11) - (a00 + a10)) * kx;
+    const double b = ((a10 + a11) - (a00 + a01)) * ky;
+    const double mean = 0.25 * ((a00 + a01) + (a10 + a11)) - h0[i];
+    ax_out[i] = static_cast<float>(a);
+    by_out[i] = static_cast<float>(b);
+    d_out[i] = static_cast<float>(mean - a * xm - b * ym);
+  }
+}
+
 // The wheel plane of each cell of row r over columns [ca, cb): the least-squares plane through
 // the four corner cells of its footprint [r - b, r + b] x [c - b, c + b] clipped to the grid.
+// Interior columns share their corner offsets and go in one run; edge columns one at a time.
 void SolveWheelPlanes(GridView<const float> z, int r, int ca, int cb, int b, const float* h0,
                       const WheelPlaneRow& out) {
   const int rows = z.rows(), cols = z.cols();
   const int ra = std::max(0, r - b), rb = std::min(rows - 1, r + b);
   const double y_lo = ra - r, y_hi = rb - r;
-  for (int c = ca; c < cb; ++c) {
+  auto run = [&](int c, int count) {
     const int cl = std::max(0, c - b), cr = std::min(cols - 1, c + b);
-    const double x_lo = cl - c, x_hi = cr - c;
-    const double z00 = z(ra, cl), z01 = z(ra, cr), z10 = z(rb, cl), z11 = z(rb, cr);
-    const double a = x_hi > x_lo ? ((z01 + z11) - (z00 + z10)) / (2.0 * (x_hi - x_lo)) : 0.0;
-    const double bb = y_hi > y_lo ? ((z10 + z11) - (z00 + z01)) / (2.0 * (y_hi - y_lo)) : 0.0;
-    const double mean = 0.25 * ((z00 + z01) + (z10 + z11)) - h0[c];
-    const double d = mean - a * 0.5 * (x_lo + x_hi) - bb * 0.5 * (y_lo + y_hi);
-    out.ax[c] = static_cast<float>(a);
-    out.by[c] = static_cast<float>(bb);
-    out.d[c] = std::isnan(d) ? kNaN : static_cast<float>(d);
-  }
+    SolveWheelPlaneRun(count, cl - c, cr - c, y_lo, y_hi, &z(ra, cl), &z(ra, cr), &z(rb, cl),
+                       &z(rb, cr), h0 + c, out.ax + c, out.by + c, out.d + c);
+  };
+  // Columns whose footprint is not clipped: [b, cols - b).
+  const int inner_begin = std::max(ca, b), inner_end = std::min(cb, cols - b);
+  for (int c = ca; c < std::min(cb, inner_begin); ++c) run(c, 1);
+  if (inner_begin < inner_end) run(inner_begin, inner_end - inner_begin);
+  for (int c = std::max(ca, std::max(inner_end, inner_begin)); c < cb; ++c) run(c, 1);
 }
 
 // Scratch of one call, grown to the largest (window, width) seen on this thread and never
