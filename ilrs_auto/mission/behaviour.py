@@ -200,7 +200,12 @@ class Behaviour:
             listener(self, record)
 
     def _on_exception(self, event: EventData) -> None:
-        error = event.error
+        if event.error is not None:
+            self.fail(event.error)
+
+    def fail(self, error: BaseException) -> None:
+        """Lands the behaviour in fault as an exception in one of its callbacks does: records an
+        ``exception`` transition, sets the state without exit callbacks, stops its work."""
         record = Transition(
             self.clock.now_s,
             "exception",

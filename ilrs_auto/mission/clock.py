@@ -44,6 +44,10 @@ class SimClock:
         self._now_s += dt_s
         return self._now_s
 
+    def set_now_s(self, now_s: float) -> None:
+        """Sets the time exactly (a restored checkpoint's, a replayed log's)."""
+        self._now_s = float(now_s)
+
 
 class RealClock:
     """Seconds since construction, from the monotonic clock (for runs on hardware)."""
@@ -54,6 +58,11 @@ class RealClock:
     @property
     def now_s(self) -> float:
         return time.monotonic() - self._t0
+
+    def set_now_s(self, now_s: float) -> None:
+        """Mission time goes on from ``now_s`` (a restored checkpoint's): the time the robot
+        spent powered off is not counted."""
+        self._t0 = time.monotonic() - float(now_s)
 
     @property
     def deterministic(self) -> bool:

@@ -33,18 +33,15 @@ from __future__ import annotations
 
 import functools
 import json
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from transitions import EventData
-
 from ilrs_auto.errors import InputError
 from ilrs_auto.mission.behaviour import Behaviour, Priority, Transition
-from ilrs_auto.mission.clock import MissionClock, RealClock, SimClock
+from ilrs_auto.mission.clock import MissionClock
 from ilrs_auto.mission.codec import encode
 from ilrs_auto.mission.durable import write_durable
 from ilrs_auto.mission.recorder import McapRecorder
@@ -470,11 +467,9 @@ class Supervisor:
 
     def _fail(self, key: str, error: Exception) -> None:
         behaviour = self.behaviours[key]
-        data = EventData(None, None, behaviour.machine, behaviour, (), {})
-        data.error = error
         with self._acting():
             try:
-                behaviour._on_exception(data)  # the base's own path to fault
+                behaviour.fail(error)
             except Exception as stop_error:  # stopping the actuators failed as well
                 self._event(
                     "stop_failed", key, {"error": f"{type(stop_error).__name__}: {stop_error}"}
@@ -519,20 +514,9 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
 def _set_clock(clock: MissionClock, now_s: float) -> None:
     """Sets the mission clock to a checkpoint's time."""
     setter = getattr(clock, "set_now_s", None)
-    if callable(setter):
-        setter(now_s)
-    elif isinstance(clock, SimClock):
-        if clock.now_s > now_s:
-            raise ValueError(f"the simulated clock is already at {clock.now_s} s, past {now_s} s")
-        if clock.now_s < now_s:
-            clock.advance(now_s - clock.now_s)
-        if clock.now_s != now_s:
-            raise ValueError(f"cannot set the simulated clock exactly to {now_s} s")
-    elif isinstance(clock, RealClock):
-        # Mission time goes on from the checkpoint: the time spent powered off is not counted.
-        clock._t0 = time.monotonic() - now_s
-    else:
+    if not callable(setter):
         raise ValueError(f"cannot set a {type(clock).__name__} to the checkpoint's time")
+    setter(now_s)
 
 
 __all__ = [
