@@ -5,6 +5,7 @@ updates against full recomputation, lethal and unknown semantics, and input vali
 from __future__ import annotations
 
 import math
+import tracemalloc
 from dataclasses import replace
 
 import numpy as np
@@ -404,6 +405,25 @@ def test_shift_recomputes_only_bands_along_the_edges() -> None:
     # A jump beyond the window: everything is recomputed, and everything is unknown.
     assert tmap.shift(emap.move_origin((100, 100))) == [Region(0, 0, 40, 50)]
     assert np.isnan(tmap.cost).all()
+
+
+def test_moving_and_shifting_allocate_no_grid() -> None:
+    """The window moves in place: tracemalloc (which sees numpy's buffers) records nothing near
+    the size of one layer (the C++ side is checked with a counting operator new in
+    cpp/tests/perception/elevation_map_test.cpp and hazard_layers_test.cpp)."""
+    rng = np.random.default_rng(5)
+    emap = ElevationMap.from_prior(rng.normal(0.0, 0.05, (200, 200)).astype(np.float32), 0.05)
+    tmap = TraversabilityMap(emap.height_m, 0.05, HazardConfig())
+    layer_bytes = 200 * 200 * 4
+    tmap.shift(emap.move_origin((7, -5)))  # warm-up
+    tracemalloc.start()
+    try:
+        for origin in ((20, 3), (-4, -9), (0, 0)):
+            tmap.shift(emap.move_origin(origin))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < layer_bytes // 20
 
 
 # --- Lethal and unknown semantics ----------------------------------------------------------
