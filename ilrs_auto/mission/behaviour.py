@@ -194,6 +194,11 @@ class Behaviour:
         """The detail recorded with a transition: the event's keyword arguments by default."""
         return dict(event.kwargs)
 
+    def note(self, event: str, **detail: Any) -> None:
+        """Records an event that changes no state (a relay dropped, a load shed) in the
+        transition log, where listeners and the supervisor's recorder see it."""
+        self._append(Transition(self.clock.now_s, event, self.state, self.state, detail))
+
     def _append(self, record: Transition) -> None:
         self.transitions.append(record)
         for listener in self.listeners:

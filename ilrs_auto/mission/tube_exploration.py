@@ -47,7 +47,7 @@ import numpy as np
 import numpy.typing as npt
 from transitions import EventData
 
-from ilrs_auto.mission.behaviour import Behaviour, Priority, Transition
+from ilrs_auto.mission.behaviour import Behaviour, Priority
 from ilrs_auto.mission.clock import MissionClock
 from ilrs_auto.mission.events import PLANNING_FAILURE_EVENTS, event_for
 from ilrs_auto.perception.voxels import VoxelMap, VoxelState
@@ -663,11 +663,7 @@ class TubeExploration(Behaviour):
             self.trigger("relay_exhausted", position_m=position, relays=len(self.relays))
             return
         self.relays.append(dropped)
-        self.transitions_note("relay_dropped", position_m=dropped, relays=len(self.relays))
-
-    def transitions_note(self, what: str, **detail: Any) -> None:
-        """Records an event that changes no state (a relay dropped) in the transition log."""
-        self._append(Transition(self.clock.now_s, what, self.state, self.state, detail))
+        self.note("relay_dropped", position_m=dropped, relays=len(self.relays))
 
     def _point_ahead(self, position: Point, distance_m: float) -> Point:
         path = self._path
