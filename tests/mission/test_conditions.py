@@ -96,7 +96,8 @@ def test_nan_compares_false() -> None:
         (
             "state == arived",
             "state has no value 'arived' at column 10 (values: idle, traverse_planning, "
-            "traverse_driving, traverse_replanning, arrived, fault, safe); did you mean "
+            "traverse_driving, traverse_replanning, traverse_waiting, arrived, fault, safe); "
+            "did you mean "
             "'arrived'?",
         ),
         ("state > arrived", "state is a symbol: compare it with == or !=, not >"),

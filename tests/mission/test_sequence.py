@@ -262,7 +262,7 @@ RULES = [
             "3: steps[0]: expected a step: a mapping with one command, got 'wait'",
             (
                 "4: steps[1]: no command (expected one of: drive_to, wait, sample, safe_mode, "
-                "downlink, if, repeat, or an MCU command: NOOP, DRIVE, STOP, CLEAR_SAFE, "
+                "explore_tube, downlink, if, repeat, or an MCU command: NOOP, DRIVE, STOP, CLEAR_SAFE, "
                 "SET_POWER, REQUEST_HOUSEKEEPING, SET_HK_PERIOD)"
             ),
             "6: steps[2]: two commands in one step (wait and sample); give each its own step",
@@ -451,7 +451,7 @@ RULES = [
             (
                 "3: steps[0].if: in 'state == arived': state has no value 'arived' at column "
                 "10 (values: idle, traverse_planning, traverse_driving, traverse_replanning, "
-                "arrived, fault, safe); did you mean 'arrived'?"
+                "traverse_waiting, arrived, fault, safe); did you mean 'arrived'?"
             ),
             "6: steps[1].then: required: the steps to run when the condition holds",
             "7: steps[2].if: expected a condition, got a list of 1",
@@ -524,9 +524,10 @@ RULES = [
         [
             (
                 "5: contingencies[0].on: unknown event 'stalled' (known: drive_stalled, "
-                "exception, goal_on_hazard, goal_outside_map, hazard_at_start, "
-                "mission_timeout, no_path, plan_cancelled, plan_timed_out, planner_error, "
-                "start_outside_map, "
+                "drive_unresponsive, exception, goal_on_hazard, goal_outside_map, "
+                "hazard_at_start, mission_timeout, no_path, plan_cancelled, plan_timed_out, "
+                "planner_error, power_critical, sensor_dropout, start_outside_map, "
+                "view_unknown, energy_critical, link_lost, relay_exhausted, tether_limit, "
                 "battery_low, wait_timeout, contact_lost, command_rejected, sample_failed); "
                 "did you mean 'drive_stalled'?"
             ),
