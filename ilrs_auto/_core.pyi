@@ -322,11 +322,7 @@ class HybridAStarOptions:
 class RaycastParams:
     def __init__(self) -> None:
         ...
-    @property
-    def bisection_steps(self) -> int:
-        ...
-    @bisection_steps.setter
-    def bisection_steps(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+    def validate(self) -> None:
         ...
     @property
     def max_range_m(self) -> float:
@@ -345,12 +341,6 @@ class RaycastParams:
         ...
     @resolution_m.setter
     def resolution_m(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
-    @property
-    def step_fraction(self) -> float:
-        ...
-    @step_fraction.setter
-    def step_fraction(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
 class HorizonParams:
     def __init__(self) -> None:

@@ -140,8 +140,7 @@ void DefineSim(py::module_& m) {
       .def_readwrite("resolution_m", &RaycastParams::resolution_m)
       .def_readwrite("min_range_m", &RaycastParams::min_range_m)
       .def_readwrite("max_range_m", &RaycastParams::max_range_m)
-      .def_readwrite("step_fraction", &RaycastParams::step_fraction)
-      .def_readwrite("bisection_steps", &RaycastParams::bisection_steps);
+      .def("validate", &RaycastParams::Validate);
 
   m.def(
       "render_depth",

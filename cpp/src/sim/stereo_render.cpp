@@ -10,7 +10,6 @@ namespace ilrs::sim {
 namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-constexpr int kBlock = 8;  // cells per side of a shadow-skipping block
 
 bool Finite3(const double* v) {
   return std::isfinite(v[0]) && std::isfinite(v[1]) && std::isfinite(v[2]);
@@ -30,105 +29,6 @@ bool HeightAndGradient(GridView<const float> h, double res, double x, double y, 
   *gx = ((h01 - h00) * (1 - fv) + (h11 - h10) * fv) / res;
   *gy = ((h10 - h00) * (1 - fu) + (h11 - h01) * fu) / res;
   return std::isfinite(*z) && std::isfinite(*gx) && std::isfinite(*gy);
-}
-
-// Highest height a bilinear sample can take in each kBlock x kBlock block of cell-centre
-// space over a window of the grid, so a shadow ray above a block can jump across it.
-class BlockMax {
- public:
-  BlockMax(GridView<const float> h, double res, double x_lo, double y_lo, double x_hi,
-           double y_hi)
-      : res_(res) {
-    // Window in cell-centre index space, aligned to blocks and clipped to the grid.
-    const int c_lo = std::max(0, static_cast<int>(std::floor(x_lo / res - 0.5)));
-    const int r_lo = std::max(0, static_cast<int>(std::floor(y_lo / res - 0.5)));
-    const int c_hi = std::min(h.cols() - 1, static_cast<int>(std::ceil(x_hi / res - 0.5)));
-    const int r_hi = std::min(h.rows() - 1, static_cast<int>(std::ceil(y_hi / res - 0.5)));
-    bc0_ = c_lo / kBlock;
-    br0_ = r_lo / kBlock;
-    ncols_ = c_hi >= c_lo ? c_hi / kBlock - bc0_ + 1 : 0;
-    nrows_ = r_hi >= r_lo ? r_hi / kBlock - br0_ + 1 : 0;
-    max_.assign(static_cast<std::size_t>(nrows_) * ncols_, -std::numeric_limits<float>::infinity());
-    overall_ = -std::numeric_limits<double>::infinity();
-    for (int br = 0; br < nrows_; ++br) {
-      for (int bc = 0; bc < ncols_; ++bc) {
-        // A sample in block (br, bc) reads cells up to one past its last index.
-        const int r_first = (br0_ + br) * kBlock, c_first = (bc0_ + bc) * kBlock;
-        const int r_last = std::min(h.rows() - 1, r_first + kBlock);
-        const int c_last = std::min(h.cols() - 1, c_first + kBlock);
-        float m = -std::numeric_limits<float>::infinity();
-        bool unknown = false;
-        for (int r = r_first; r <= r_last; ++r) {
-          for (int c = c_first; c <= c_last; ++c) {
-            const float z = h(r, c);
-            if (std::isnan(z)) unknown = true; else m = std::max(m, z);
-          }
-        }
-        // A block with unknown cells stops rays (SampleHeight gives NaN there): never skip it.
-        if (unknown) m = std::numeric_limits<float>::infinity();
-        max_[static_cast<std::size_t>(br) * ncols_ + bc] = m;
-        overall_ = std::max(overall_, static_cast<double>(m));
-      }
-    }
-  }
-
-  double overall() const { return overall_; }
-
-  // Max of the block holding cell-centre coordinates (u, v); +inf outside the window.
-  double At(double u, double v, int* bu, int* bv) const {
-    *bu = static_cast<int>(u) / kBlock;
-    *bv = static_cast<int>(v) / kBlock;
-    const int i = *bv - br0_, j = *bu - bc0_;
-    if (i < 0 || j < 0 || i >= nrows_ || j >= ncols_) return std::numeric_limits<double>::infinity();
-    return max_[static_cast<std::size_t>(i) * ncols_ + j];
-  }
-
-  double res() const { return res_; }
-
- private:
-  double res_;
-  int br0_ = 0, bc0_ = 0, nrows_ = 0, ncols_ = 0;
-  std::vector<float> max_;
-  double overall_;
-};
-
-// Marches from `p` towards unit direction `s` at t = (k + 1/2) * step; true when a sample
-// within `max_distance_m` lies on or under the surface. A rising ray (s_z >= 0) never comes back
-// down, so once above every cell of a block it skips the samples in that block, and once above
-// every cell of the window it is lit: the answer is that of the plain march.
-bool Shadowed(GridView<const float> h, const BlockMax& blocks, double step, double max_distance_m,
-              const double* p, const double* s) {
-  const double res = blocks.res();
-  const double su = s[0] / res, sv = s[1] / res;  // cell-centre index units per metre
-  const bool rising = s[2] >= 0.0;
-  const long long last = static_cast<long long>(std::floor(max_distance_m / step - 0.5));
-  for (long long k = 0; k <= last;) {
-    const double t = (static_cast<double>(k) + 0.5) * step;
-    const double x = p[0] + s[0] * t, y = p[1] + s[1] * t, z = p[2] + s[2] * t;
-    if (rising && z > blocks.overall()) return false;
-    const double u = x / res - 0.5, v = y / res - 0.5;
-    if (!(u >= 0.0) || !(v >= 0.0) || static_cast<int>(u) + 1 >= h.cols() ||
-        static_cast<int>(v) + 1 >= h.rows()) {
-      return false;  // left the map
-    }
-    int bu = 0, bv = 0;
-    if (rising && z > blocks.At(u, v, &bu, &bv)) {
-      // Above the whole block: go on from the first sample past where the ray leaves it.
-      double exit = std::numeric_limits<double>::infinity();
-      if (su > 0) exit = std::min(exit, ((bu + 1) * kBlock - u) / su);
-      if (su < 0) exit = std::min(exit, (bu * kBlock - u) / su);
-      if (sv > 0) exit = std::min(exit, ((bv + 1) * kBlock - v) / sv);
-      if (sv < 0) exit = std::min(exit, (bv * kBlock - v) / sv);
-      const double next = std::isfinite(exit) ? std::ceil((t + exit) / step - 0.5) : 0.0;
-      k = std::max(k + 1, static_cast<long long>(std::min(next, static_cast<double>(last + 1))));
-      continue;
-    }
-    const float ground = SampleHeight(h, res, x, y);
-    if (std::isnan(ground)) return false;
-    if (z <= ground) return true;
-    ++k;
-  }
-  return false;
 }
 
 std::uint32_t Mix(std::uint32_t x) {
@@ -229,10 +129,8 @@ void RenderScene(GridView<const float> heights_m, const perception::PinholeIntri
   ILRS_THROW_IF_NOT(!want_radiance || (out.radiance.rows() == rows && out.radiance.cols() == cols),
                     size_text("radiance", out.radiance.rows(), out.radiance.cols()));
 
-  const double* R = pose.rotation;
   const double* o = pose.position_m;
   const double res = params.resolution_m;
-  const double step = params.step_fraction * res;
   double sun[3];
   Normalise(lighting.sun_direction, sun);
   const bool sun_on = lighting.sun_irradiance > 0.0;
@@ -242,46 +140,25 @@ void RenderScene(GridView<const float> heights_m, const perception::PinholeIntri
 
   // Shadow rays start within max_range of the camera and run shadow_max_distance_m.
   const double reach = params.max_range_m + (shadows ? lighting.shadow_max_distance_m : 0.0) + res;
-  const BlockMax blocks(heights_m, res, o[0] - reach, o[1] - reach, o[0] + reach, o[1] + reach);
+  thread_local HeightfieldPyramid pyramid;
+  pyramid.Build(heights_m, res, HeightfieldPyramid::PatchesAround(heights_m, res, o[0], o[1], reach));
 
   for (int v = 0; v < rows; ++v) {
     for (int u = 0; u < cols; ++u) {
-      // The primary ray, marched as RenderDepth marches it.
-      const double xc = (u - intrinsics.cx) / intrinsics.fx;
-      const double yc = (v - intrinsics.cy) / intrinsics.fy;
-      const double norm = std::sqrt(xc * xc + yc * yc + 1.0);
-      const double dx = (R[0] * xc + R[1] * yc + R[2]) / norm;
-      const double dy = (R[3] * xc + R[4] * yc + R[5]) / norm;
-      const double dz = (R[6] * xc + R[7] * yc + R[8]) / norm;
-
-      double hit_t = -1.0;
-      double t_prev = params.min_range_m;
-      for (double t = params.min_range_m; t <= params.max_range_m; t += step) {
-        const double x = o[0] + dx * t, y = o[1] + dy * t, z = o[2] + dz * t;
-        const float ground = SampleHeight(heights_m, res, x, y);
-        if (std::isnan(ground)) break;
-        if (z <= ground) {
-          double lo = t_prev, hi = t;
-          for (int i = 0; i < params.bisection_steps; ++i) {
-            const double mid = 0.5 * (lo + hi);
-            const float g = SampleHeight(heights_m, res, o[0] + dx * mid, o[1] + dy * mid);
-            if (!std::isnan(g) && o[2] + dz * mid <= g) hi = mid; else lo = mid;
-          }
-          hit_t = hi;
-          break;
-        }
-        t_prev = t;
-      }
-      if (hit_t < 0.0) {
+      // The primary ray, cast as RenderDepth casts it.
+      double d[3], depth_per_range = 0.0;
+      PixelRay(intrinsics, pose, u, v, d, &depth_per_range);
+      const double hit_t = pyramid.CastRay(o, d, params.min_range_m, params.max_range_m);
+      if (std::isnan(hit_t)) {
         out.depth_m(v, u) = kNaN;
         out.irradiance(v, u) = 0.0f;
         if (want_radiance) out.radiance(v, u) = 0.0f;
         continue;
       }
-      out.depth_m(v, u) = static_cast<float>(hit_t / norm);
+      out.depth_m(v, u) = static_cast<float>(hit_t * depth_per_range);
 
       // Shading at the hit point, from the bilinear surface's normal there.
-      const double p[3] = {o[0] + dx * hit_t, o[1] + dy * hit_t, o[2] + dz * hit_t};
+      const double p[3] = {o[0] + d[0] * hit_t, o[1] + d[1] * hit_t, o[2] + d[2] * hit_t};
       double zs = 0.0, gx = 0.0, gy = 0.0;
       double irradiance = 0.0;
       if (HeightAndGradient(heights_m, res, p[0], p[1], &zs, &gx, &gy)) {
@@ -296,7 +173,7 @@ void RenderScene(GridView<const float> heights_m, const perception::PinholeIntri
             const double start[3] = {on_surface[0] + n[0] * lift, on_surface[1] + n[1] * lift,
                                      on_surface[2] + n[2] * lift};
             if (!shadows ||
-                !Shadowed(heights_m, blocks, step, lighting.shadow_max_distance_m, start, sun)) {
+                std::isnan(pyramid.CastRay(start, sun, 0.0, lighting.shadow_max_distance_m))) {
               irradiance += lighting.sun_irradiance * cos_sun;
             }
           }
@@ -344,13 +221,16 @@ void SunVisibility(GridView<const float> heights_m, double resolution_m,
     }
   }
   const double reach = lighting.shadow_max_distance_m + resolution_m;
-  const BlockMax blocks(heights_m, resolution_m, lo[0] - reach, lo[1] - reach, hi[0] + reach,
-                        hi[1] + reach);
-  const double step = 0.5 * resolution_m;
+  const double half_w = 0.5 * (hi[0] - lo[0]), half_h = 0.5 * (hi[1] - lo[1]);
+  thread_local HeightfieldPyramid pyramid;
+  pyramid.Build(heights_m, resolution_m,
+                HeightfieldPyramid::PatchesAround(heights_m, resolution_m, lo[0] + half_w,
+                                                  lo[1] + half_h,
+                                                  std::max(half_w, half_h) + reach));
   for (int i = 0; i < points_m.rows(); ++i) {
     const double p[3] = {points_m(i, 0), points_m(i, 1), points_m(i, 2)};
     visible_out.data()[i] =
-        Shadowed(heights_m, blocks, step, lighting.shadow_max_distance_m, p, sun) ? 0 : 1;
+        std::isnan(pyramid.CastRay(p, sun, 0.0, lighting.shadow_max_distance_m)) ? 1 : 0;
   }
 }
 

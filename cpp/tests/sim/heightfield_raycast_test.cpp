@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <random>
 #include <vector>
 
 namespace ilrs::sim {
@@ -76,6 +78,224 @@ TEST(SampleHeight, InterpolatesBilinearlyBetweenCentres) {
   EXPECT_FLOAT_EQ(SampleHeight({h, 2, 2}, 1.0, 1.0, 1.0), 1.5f);
   EXPECT_FLOAT_EQ(SampleHeight({h, 2, 2}, 1.0, 0.5, 0.5), 0.0f);
   EXPECT_TRUE(std::isnan(SampleHeight({h, 2, 2}, 1.0, 0.2, 0.5)));
+}
+
+
+// ---- Exactness against a brute-force caster -------------------------------------------------
+
+constexpr double kNaNd = std::numeric_limits<double>::quiet_NaN();
+
+struct Field {
+  int rows, cols;
+  double res;
+  std::vector<float> h;
+  GridView<const float> view() const { return {h.data(), rows, cols}; }
+};
+
+// The surface model written out independently: bilinear between centres, in double, defined on
+// [0, cols - 1) x [0, rows - 1) of cell-centre coordinates; false outside it or on unknown data.
+bool Surface(const Field& f, double x, double y, double* z) {
+  const double u = x / f.res - 0.5, v = y / f.res - 0.5;
+  if (!(u >= 0.0 && v >= 0.0 && u < f.cols - 1 && v < f.rows - 1)) return false;
+  const int c = static_cast<int>(u), r = static_cast<int>(v);
+  const double a = u - c, b = v - r;
+  const double h00 = f.h[r * f.cols + c], h01 = f.h[r * f.cols + c + 1];
+  const double h10 = f.h[(r + 1) * f.cols + c], h11 = f.h[(r + 1) * f.cols + c + 1];
+  *z = h00 * (1 - a) * (1 - b) + h01 * a * (1 - b) + h10 * (1 - a) * b + h11 * a * b;
+  return std::isfinite(*z);
+}
+
+double Whole(const Field& f, const double* o, const double* d, double t_min, double t_max) {
+  HeightfieldPyramid pyramid;
+  pyramid.Build(f.view(), f.res, Region::Whole(f.rows, f.cols));
+  return pyramid.CastRay(o, d, t_min, t_max);
+}
+
+// Marches z - h along the ray in steps of res / 2000 and checks the exact cast `t_cast`
+// against it: no sample before the cast's hit lies under the surface (beyond a micrometre),
+// the hit is on the surface, no later than the march's first crossing, and a miss means no
+// sample under the surface before the ray leaves the map or reaches t_max.
+void ExpectAgreesWithFineMarch(const Field& f, const double* o, const double* d, double t_min,
+                               double t_max, double t_cast, const std::string& what) {
+  constexpr double kTol = 1e-6;
+  const double step = f.res / 2000.0;
+  double first_under = kNaNd;
+  double t_last_inside = kNaNd;
+  for (long k = 0;; ++k) {
+    const double t = std::min(t_min + k * step, t_max);
+    double z = 0.0;
+    if (!Surface(f, o[0] + d[0] * t, o[1] + d[1] * t, &z)) break;
+    t_last_inside = t;
+    const double g = o[2] + d[2] * t - z;
+    if (!std::isnan(t_cast) && t < t_cast - 1e-9) {
+      ASSERT_GT(g, -kTol) << what << ": under the surface at t=" << t << " before the hit "
+                          << t_cast;
+    }
+    if (g <= 0.0 && std::isnan(first_under)) first_under = t;
+    if (std::isnan(t_cast) && g < -kTol) {
+      FAIL() << what << ": missed, but under the surface by " << -g << " at t=" << t;
+    }
+    if (t >= t_max || !std::isnan(first_under)) break;
+  }
+  if (std::isnan(t_cast)) return;
+  ASSERT_GE(t_cast, t_min) << what;
+  ASSERT_LE(t_cast, t_max) << what;
+  double z = 0.0;
+  ASSERT_TRUE(Surface(f, o[0] + d[0] * t_cast, o[1] + d[1] * t_cast, &z))
+      << what << ": hit off the map at t=" << t_cast;
+  const double g = o[2] + d[2] * t_cast - z;
+  if (t_cast > t_min) {
+    EXPECT_NEAR(g, 0.0, kTol) << what << ": the hit is not on the surface";
+  } else {
+    EXPECT_LE(g, kTol) << what;
+  }
+  if (!std::isnan(first_under)) {
+    EXPECT_LE(t_cast, first_under + kTol) << what << ": the march crossed earlier";
+  } else {
+    // The march saw no crossing: only a dip between its samples (a graze) may be hit.
+    EXPECT_LE(t_cast, t_last_inside + step) << what;
+  }
+}
+
+// Rolling ground with rocks, spikes (single high centres) and a steep wall, and a few
+// non-power-of-two sizes.
+Field RandomField(std::mt19937& rng, int rows, int cols, double res) {
+  Field f{rows, cols, res, std::vector<float>(static_cast<std::size_t>(rows) * cols)};
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const double fx = 0.1 + unit(rng), fy = 0.1 + unit(rng);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c)
+      f.h[r * cols + c] = static_cast<float>(0.8 * std::sin(fx * c) * std::cos(fy * r) +
+                                             0.2 * unit(rng));
+  for (int k = 0; k < rows * cols / 40; ++k) {
+    f.h[static_cast<std::size_t>(unit(rng) * rows * cols)] += static_cast<float>(3.0 * unit(rng));
+  }
+  const int wall = static_cast<int>(unit(rng) * cols);
+  for (int r = rows / 3; r < rows; ++r) f.h[r * cols + wall] = 5.0f;
+  return f;
+}
+
+TEST(HeightfieldPyramid, RandomRaysAreExactAgainstAFineMarch) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  int hits = 0, misses = 0;
+  for (int field = 0; field < 6; ++field) {
+    const int rows = 9 + static_cast<int>(unit(rng) * 40), cols = 5 + static_cast<int>(unit(rng) * 60);
+    const Field f = RandomField(rng, rows, cols, field % 2 ? 0.5 : 0.13);
+    HeightfieldPyramid pyramid;
+    pyramid.Build(f.view(), f.res, Region::Whole(rows, cols));
+    for (int i = 0; i < 300; ++i) {
+      // Origins over (and a little beyond) the map, from under the ground to well above it.
+      double o[3] = {(unit(rng) * 1.2 - 0.1) * cols * f.res, (unit(rng) * 1.2 - 0.1) * rows * f.res,
+                     -1.0 + 7.0 * unit(rng)};
+      double d[3] = {normal(rng), normal(rng), normal(rng) - 0.5};
+      const int kind = i % 6;
+      if (kind == 1) d[0] = 0.0;                    // parallel to the y axis
+      if (kind == 2) d[1] = 0.0;                    // parallel to the x axis
+      if (kind == 3) d[0] = d[1] = 0.0;             // straight up or down
+      if (kind == 4) d[2] = -0.02 * unit(rng);      // nearly level: long grazing runs
+      if (kind == 5) {                              // along a line of centres
+        d[1] = 0.0;
+        o[1] = (std::floor(unit(rng) * (rows - 1)) + 0.5) * f.res;
+      }
+      const double n = std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+      if (n == 0.0) continue;
+      for (double& x : d) x /= n;
+      const double t_min = unit(rng) < 0.5 ? 0.0 : unit(rng);
+      const double t_max = t_min + 0.05 + 30.0 * unit(rng);
+      const double t = pyramid.CastRay(o, d, t_min, t_max);
+      std::isnan(t) ? ++misses : ++hits;
+      ExpectAgreesWithFineMarch(f, o, d, t_min, t_max, t,
+                                "field " + std::to_string(field) + " ray " + std::to_string(i));
+      if (HasFatalFailure()) return;
+    }
+  }
+  // Both outcomes were exercised plenty.
+  EXPECT_GT(hits, 300);
+  EXPECT_GT(misses, 300);
+}
+
+TEST(HeightfieldPyramid, GrazingOverAPeakHitsJustBelowItsTopAndMissesJustAbove) {
+  Field f{11, 11, 1.0, std::vector<float>(121, 0.0f)};
+  f.h[5 * 11 + 5] = 1.0f;  // one centre at (5.5, 5.5) raised 1 m
+  const double d[3] = {1.0, 0.0, 0.0};
+  // Along the row of centres through the peak the surface is a tent: h = 1 - |x - 5.5|.
+  const double below[3] = {1.0, 5.5, 1.0 - 1e-4}, above[3] = {1.0, 5.5, 1.0 + 1e-4};
+  EXPECT_NEAR(Whole(f, below, d, 0.0, 20.0), 5.5 - 1e-4 - 1.0, 1e-9);
+  EXPECT_TRUE(std::isnan(Whole(f, above, d, 0.0, 20.0)));
+  // Off the centre line the section is curved (b fixed, a varying): a diagonal graze.
+  const double n = std::sqrt(2.0), diag[3] = {1.0 / n, 1.0 / n, 0.0};
+  for (const double z : {0.2, 0.5, 0.9, 0.999}) {
+    const double o[3] = {1.3, 1.1, z};
+    ExpectAgreesWithFineMarch(f, o, diag, 0.0, 20.0, Whole(f, o, diag, 0.0, 20.0), "diagonal");
+  }
+}
+
+TEST(HeightfieldPyramid, RayFromAboveASteepWallFallsDownItsFace) {
+  Field f{20, 20, 0.5, std::vector<float>(400, 0.0f)};
+  for (int r = 0; r < 20; ++r)
+    for (int c = 10; c < 20; ++c) f.h[r * 20 + c] = 4.0f;  // cliff between centres 9 and 10
+  // Straight down just west of the top edge: the face is a ramp from x = 4.75 to 5.25.
+  const double down[3] = {0.0, 0.0, -1.0};
+  const double o[3] = {5.0, 5.0, 6.0};
+  EXPECT_NEAR(Whole(f, o, down, 0.0, 20.0), 6.0 - 2.0, 1e-9);  // half way up the ramp
+  // Leaning away from the cliff, over the low ground.
+  const double away[3] = {-0.6, 0.0, -0.8};
+  const double o2[3] = {5.3, 5.0, 4.5};
+  ExpectAgreesWithFineMarch(f, o2, away, 0.0, 20.0, Whole(f, o2, away, 0.0, 20.0), "away");
+  EXPECT_NEAR(Whole(f, o2, away, 0.0, 20.0), 4.5 / 0.8 - 0.0, 2.0);
+  // A ray that starts under the surface hits where it starts.
+  const double inside[3] = {8.0, 5.0, 3.0};
+  EXPECT_EQ(Whole(f, inside, down, 0.25, 20.0), 0.25);
+}
+
+TEST(HeightfieldPyramid, MaxRangeMapEdgeAndUnknownCellsEndTheRay) {
+  Field f{30, 30, 0.5, std::vector<float>(900, 0.0f)};
+  const double s = std::sqrt(0.5);
+  const double d[3] = {s, 0.0, -s};
+  const double o[3] = {3.0, 7.0, 1.0};
+  const double t_hit = std::sqrt(2.0);
+  EXPECT_NEAR(Whole(f, o, d, 0.0, 10.0), t_hit, 1e-12);
+  EXPECT_NEAR(Whole(f, o, d, 0.0, t_hit + 1e-9), t_hit, 1e-12);
+  EXPECT_TRUE(std::isnan(Whole(f, o, d, 0.0, t_hit - 1e-6)));
+  // Level rays: off the east edge (centres' hull ends at x = 14.75) with no hit.
+  const double level[3] = {1.0, 0.0, 0.0};
+  EXPECT_TRUE(std::isnan(Whole(f, o, level, 0.0, 100.0)));
+  // A ray that starts off the map has no hit even if it would come down on it.
+  const double outside[3] = {-1.0, 7.0, 1.0};
+  EXPECT_TRUE(std::isnan(Whole(f, outside, d, 0.0, 100.0)));
+  // An unknown cell in the way ends the ray before the ground.
+  f.h[14 * 30 + 7] = std::numeric_limits<float>::quiet_NaN();  // centre (3.75, 7.25)
+  EXPECT_TRUE(std::isnan(Whole(f, o, d, 0.0, 10.0)));
+}
+
+TEST(RenderDepth, WindowedFrameEqualsTheWholeGridCast) {
+  std::mt19937 rng(3);
+  const Field f = RandomField(rng, 120, 140, 0.25);
+  const PinholeIntrinsics k{64, 48, 40.0, 40.0, 31.5, 23.5};
+  RaycastParams params;
+  params.resolution_m = f.res;
+  params.max_range_m = 9.0;
+  const CameraPose pose = LookingEast(6.0, 15.0, 3.0, 0.3);
+  std::vector<float> depth(64 * 48);
+  RenderDepth(f.view(), k, pose, params, {depth.data(), 48, 64});
+  int hits = 0;
+  for (int v = 0; v < 48; ++v) {
+    for (int u = 0; u < 64; ++u) {
+      double d[3], per_range = 0.0;
+      PixelRay(k, pose, u, v, d, &per_range);
+      const double t = Whole(f, pose.position_m, d, params.min_range_m, params.max_range_m);
+      const float got = depth[v * 64 + u];
+      if (std::isnan(t)) {
+        EXPECT_TRUE(std::isnan(got)) << u << "," << v;
+      } else {
+        EXPECT_NEAR(got, t * per_range, 1e-5) << u << "," << v;
+        ++hits;
+      }
+    }
+  }
+  EXPECT_GT(hits, 1000);
 }
 
 }  // namespace

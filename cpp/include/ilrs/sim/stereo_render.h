@@ -5,11 +5,13 @@
 // cell centres bilinear). Camera poses and intrinsics as in perception/elevation_map.h (camera
 // x right, y down, z forward).
 //
-// Per pixel the primary ray is marched exactly as RenderDepth does (same steps and bisection,
-// so depths agree bit for bit). At the hit point:
+// Per pixel the primary ray is cast exactly as RenderDepth casts it (same pyramid and exact
+// intersection with the bilinear surface of heightfield_raycast.h, so depths agree bit for bit).
+// At the hit point:
 //  - the surface normal is the gradient of the bilinear surface there;
 //  - sunlight: irradiance = sun_irradiance * max(0, n . s), times 0 when a shadow ray from the
-//    point towards the Sun meets the heightfield within shadow_max_distance_m (cast shadows);
+//    point (lifted 1 mm + 1e-3 * resolution along n) towards the Sun meets the surface within
+//    shadow_max_distance_m (cast shadows, the same exact cast);
 //  - rover light (a point light at light_position_m): light_intensity * max(0, n . l) / r^2,
 //    l the unit vector to the light and r the distance to it (it casts no shadows);
 //  - radiance = albedo * irradiance, the albedo a seeded multi-octave value-noise texture on
@@ -18,8 +20,9 @@
 // Irradiances are relative to full sunlight on a surface facing the Sun. Pixels whose ray
 // misses get NaN depth and zero irradiance and radiance.
 //
-// Cost: O(pixels x (max_range / step + shadow steps)); shadow rays skip 8 x 8-cell blocks lying
-// wholly below them, so a high Sun costs a few steps and a low Sun over rough ground more.
+// Cost: one maximum-height pyramid over the patches within max_range + shadow_max_distance_m of
+// the camera (kept per thread between frames), then per pixel the two casts of
+// heightfield_raycast.h: a high Sun costs a few pyramid steps, a low Sun over rough ground more.
 #pragma once
 
 #include <cstdint>
@@ -63,9 +66,10 @@ void RenderScene(GridView<const float> heights_m, const perception::PinholeIntri
                  const SceneLighting& lighting, const SurfaceParams& surface,
                  const SceneImages& out);
 
-// Whether each map point (N x 3) sees the Sun past the heightfield: 1 when a shadow ray towards
-// `lighting.sun_direction` leaves the map, rises above every cell it could meet or runs
-// shadow_max_distance_m without meeting the surface, else 0. The Sun's disk is a point here.
+// Whether each map point (N x 3) sees the Sun past the heightfield: 0 when the ray from the point
+// towards `lighting.sun_direction` meets the surface (on or under it, the exact cast of
+// heightfield_raycast.h) within shadow_max_distance_m, else 1 (also when it starts off the map
+// or leaves it first). The Sun's disk is a point here.
 void SunVisibility(GridView<const float> heights_m, double resolution_m,
                    GridView<const double> points_m, const SceneLighting& lighting,
                    GridView<std::uint8_t> visible_out);
