@@ -12,8 +12,8 @@ events. Time is the mission clock's.
                     DRIVING --frames_lost | unknown_ahead | drive_reset--> WAITING
                     WAITING --wait_over--> REPLANNING
     every planning failure, drive_stalled, mission_timeout, power_critical, sensor_dropout,
-    view_unknown, drive_unresponsive, an exception (including an event the current state does
-    not accept) --> FAULT
+    view_unknown, drive_unresponsive, excessive_slip, an exception (including an event the current
+    state does not accept) --> FAULT
     FAULT --safed (rover stopped)--> SAFE --resume--> TRAVERSE
 
 Stop and wait (WAITING, the drive stopped) while the camera sends no frames (``frames_lost``:
@@ -27,6 +27,14 @@ none for ``frame_gap_s``), while too much of the path just ahead is unknown grou
 battery below its reserve (``power_critical``, read from :class:`RoverStatus`) ends the
 traverse in FAULT, then SAFE.
 
+Slip: while driving, the wheel odometry (the drive's ``odometer_m``) is compared with the
+distance the position estimate (``position_xy``) actually covered, over the last
+``slip_window_m`` of wheel travel (a sliding window, carried across driving segments; turns on
+the spot move neither). Slip ``1 - covered / wheel`` above ``max_slip`` fires
+``excessive_slip`` (with the measured slip) and the traverse stops in FAULT before the wheels
+dig in. The covered distance is horizontal: on a slope of ``a`` degrees the measured slip
+reads ``1 - cos(a)`` high (1.5 % at 10 deg, 6 % at 20 deg).
+
 A rock seen beside the rover can make the rover's own cell lethal (its hazard windows reach
 it). A plan then starts from the nearest cell within ``start_escape_m`` that is not lethal
 (the rover drives there first); only with none does the planner report ``hazard_at_start``.
@@ -38,6 +46,7 @@ from where the rover stands (``replan`` when it was driving).
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -105,6 +114,7 @@ TRANSITIONS: list[dict[str, Any]] = [
         for event in PLANNING_FAILURE_EVENTS.values()
     ),
     {"trigger": "drive_stalled", "source": "traverse_driving", "dest": "fault"},
+    {"trigger": "excessive_slip", "source": "traverse_driving", "dest": "fault"},
     {"trigger": "planner_error", "source": "traverse", "dest": "fault"},
     {"trigger": "mission_timeout", "source": "traverse", "dest": "fault"},
     {"trigger": "safed", "source": "fault", "dest": "safe"},
@@ -117,6 +127,7 @@ FAULT_EVENTS = frozenset(
         *PLANNING_FAILURE_EVENTS.values(),
         "planner_error",
         "drive_stalled",
+        "excessive_slip",
         "mission_timeout",
         "sensor_dropout",
         "view_unknown",
@@ -186,6 +197,8 @@ class TraverseGoal:
     unknown_timeout_s: float = 60.0
     reboot_timeout_s: float = 120.0
     start_escape_m: float = 1.0
+    max_slip: float = 0.4  # wheel slip (1 - covered / wheel distance) that ends the traverse
+    slip_window_m: float = 3.0  # of wheel travel over which slip is measured
 
 
 class RoverTraverse(Behaviour):
@@ -227,6 +240,10 @@ class RoverTraverse(Behaviour):
         self._started_s = math.nan
         self._progress_odometer_m = 0.0
         self._progress_time_s = 0.0
+        # Slip window: (wheel odometer, distance covered so far) at driving ticks.
+        self._slip_samples: deque[tuple[float, float]] = deque()
+        self._covered_m = 0.0
+        self._last_xy: tuple[float, float] | None = None
         super().__init__(clock)
 
     # ---- reading results ------------------------------------------------------------------
@@ -282,12 +299,40 @@ class RoverTraverse(Behaviour):
             self.trigger("path_blocked", cell=blocked, position_xy_m=(x, y))
             return
         odometer = self.drive.odometer_m
+        if self._slipping(x, y, odometer):
+            return
         if odometer - self._progress_odometer_m >= 0.05:
             self._progress_odometer_m, self._progress_time_s = odometer, now
         elif now - self._progress_time_s >= self.goal.stall_timeout_s:
             self.trigger(
                 "drive_stalled", position_xy_m=(x, y), still_for_s=now - self._progress_time_s
             )
+
+    def _slipping(self, x: float, y: float, odometer_m: float) -> bool:
+        """Adds this tick to the slip window; fires ``excessive_slip`` when the window holds
+        ``slip_window_m`` of wheel travel and the slip over it exceeds ``max_slip``."""
+        if self._last_xy is not None:
+            self._covered_m += math.dist(self._last_xy, (x, y))
+        self._last_xy = (x, y)
+        samples, window_m = self._slip_samples, self.goal.slip_window_m
+        samples.append((odometer_m, self._covered_m))
+        while len(samples) > 1 and odometer_m - samples[1][0] >= window_m:
+            samples.popleft()
+        wheel_m = odometer_m - samples[0][0]
+        if wheel_m < window_m or wheel_m <= 0.0:
+            return False
+        covered_m = self._covered_m - samples[0][1]
+        slip = 1.0 - covered_m / wheel_m
+        if slip <= self.goal.max_slip:
+            return False
+        self.trigger(
+            "excessive_slip",
+            slip=round(slip, 4),
+            wheel_m=round(wheel_m, 3),
+            covered_m=round(covered_m, 3),
+            position_xy_m=(x, y),
+        )
+        return True
 
     def _must_wait(self, now: float, x: float, y: float) -> bool:
         """Fires the event that stops the rover to wait, if one is due."""
@@ -464,6 +509,8 @@ class RoverTraverse(Behaviour):
         wait_since = data.get("wait_since_s")
         self._wait_since_s = math.nan if wait_since is None else float(wait_since)
         self._resets_seen = int(data.get("resets_seen", self._resets_seen))
+        self._slip_samples.clear()  # the slip window fills again from where the rover is
+        self._last_xy = None
 
     # ---- records ----------------------------------------------------------------------------
     def describe(self, event: EventData) -> dict[str, Any]:

@@ -520,3 +520,96 @@ def test_every_new_fault_event_leads_to_fault() -> None:
     for event in ("sensor_dropout", "view_unknown", "drive_unresponsive", "power_critical"):
         assert event in FAULT_EVENTS
         assert any(t["trigger"] == event and t["dest"] == "fault" for t in TRANSITIONS)
+
+
+def slip_along(drive: FakeDrive, forward_m: float, slip: float) -> None:
+    """Moves the fake rover ``forward_m`` east while its wheels turn ``forward_m / (1 - slip)``."""
+    drive.x += forward_m
+    drive.odometer_m += forward_m / (1.0 - slip)
+
+
+def test_excessive_slip_over_the_window_is_a_fault_with_the_measured_slip() -> None:
+    behaviour, drive, _, clock = make(max_slip=0.3, slip_window_m=2.0)
+    behaviour.start()
+    step(behaviour, clock)
+    assert step(behaviour, clock) == TraverseState.DRIVING  # t = 1.0 s
+    # 0.5 m a tick at 50 % slip: the wheels turn 1 m a tick. The first driving tick (t = 1.5 s,
+    # wheels at 1 m) opens the window; it holds 2 m of wheel travel at t = 2.5 s.
+    for _ in range(2):
+        slip_along(drive, 0.5, 0.5)
+        assert step(behaviour, clock) == TraverseState.DRIVING
+    slip_along(drive, 0.5, 0.5)
+    assert step(behaviour, clock) == TraverseState.FAULT
+    fault = behaviour.fault
+    assert fault is not None and fault.event == "excessive_slip"
+    assert fault.time_s == 2.5 and fault.source == "traverse_driving"
+    assert fault.detail["slip"] == 0.5
+    assert fault.detail["wheel_m"] == 2.0 and fault.detail["covered_m"] == 1.0
+    assert fault.detail["position_xy_m"] == (4.0, 10.5)
+    assert drive.commands[-1] == "stop"
+    assert step(behaviour, clock) == TraverseState.SAFE
+    assert [(t.time_s, t.event) for t in behaviour.transitions] == [
+        (0.0, "start"),
+        (1.0, "path_ready"),
+        (2.5, "excessive_slip"),
+        (3.0, "safed"),
+    ]
+
+
+def test_slip_at_the_limit_or_over_less_than_the_window_is_no_fault() -> None:
+    behaviour, drive, _, clock = make(max_slip=0.5, slip_window_m=3.0)
+    behaviour.start()
+    step(behaviour, clock)
+    step(behaviour, clock)
+    for _ in range(20):  # exactly the limit: not above it
+        slip_along(drive, 0.25, 0.5)
+        assert step(behaviour, clock) == TraverseState.DRIVING
+    behaviour, drive, _, clock = make(max_slip=0.3, slip_window_m=3.0)
+    behaviour.start()
+    step(behaviour, clock)
+    step(behaviour, clock)
+    for _ in range(4):  # 0.9 slip, but the wheels have turned 2.8 m (< 3 m) since driving began
+        drive.odometer_m += 0.7
+        drive.x += 0.07
+        assert step(behaviour, clock) == TraverseState.DRIVING
+
+
+def test_the_slip_window_slides_past_an_old_bout_of_slip() -> None:
+    behaviour, drive, _, clock = make(max_slip=0.3, slip_window_m=2.0)
+    behaviour.start()
+    step(behaviour, clock)
+    step(behaviour, clock)
+    slip_along(drive, 0.2, 0.0)
+    step(behaviour, clock)
+    slip_along(drive, 0.5, 0.5)  # 1 m of wheel travel at 50 % slip: within the limit once mixed
+    assert step(behaviour, clock) == TraverseState.DRIVING
+    for _ in range(10):  # then firm ground: the window slides off the slip
+        slip_along(drive, 0.5, 0.05)
+        assert step(behaviour, clock) == TraverseState.DRIVING
+    samples = behaviour._slip_samples
+    assert drive.odometer_m - samples[0][0] >= 2.0 > drive.odometer_m - samples[1][0]
+
+
+def test_turning_on_the_spot_and_stops_between_segments_are_not_slip() -> None:
+    planner = ScriptedPlanner()
+    behaviour, drive, costmap, clock = make(planner, max_slip=0.1, slip_window_m=1.0)
+    behaviour.start()
+    step(behaviour, clock)
+    step(behaviour, clock)
+    for _ in range(4):
+        assert step(behaviour, clock) == TraverseState.DRIVING  # turning: neither moves
+    drive.teleport(6.5, 10.5)
+    costmap.cost[10, 20] = np.inf
+    assert step(behaviour, clock) == TraverseState.REPLANNING
+    step(behaviour, clock)
+    assert step(behaviour, clock) == TraverseState.DRIVING
+    drive.teleport(8.5, 11.5)
+    assert step(behaviour, clock) == TraverseState.DRIVING
+    assert behaviour.fault is None
+
+
+def test_excessive_slip_is_a_fault_event() -> None:
+    assert "excessive_slip" in FAULT_EVENTS
+    assert {"trigger": "excessive_slip", "source": "traverse_driving", "dest": "fault"} in (
+        TRANSITIONS
+    )
