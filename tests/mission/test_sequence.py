@@ -527,8 +527,9 @@ RULES = [
                 "drive_unresponsive, exception, excessive_slip, goal_on_hazard, "
                 "goal_outside_map, hazard_at_start, mission_timeout, no_path, plan_cancelled, "
                 "plan_timed_out, planner_error, power_critical, sensor_dropout, "
-                "start_outside_map, view_unknown, energy_critical, link_lost, relay_exhausted, tether_limit, "
-                "battery_low, wait_timeout, contact_lost, command_rejected, sample_failed); "
+                "start_outside_map, view_unknown, energy_critical, link_lost, relay_exhausted, "
+                "tether_limit, battery_low, wait_timeout, contact_lost, command_rejected, "
+                "sample_failed); "
                 "did you mean 'drive_stalled'?"
             ),
             "8: contingencies[1].on: required: the event to handle",
