@@ -29,7 +29,9 @@ class SimRover:
     state: RoverState
     speed_mps: float
     yaw_rate_dps: float
-    lookahead_m: float = 1.5
+    # Small, so the rover drives the planned corners instead of cutting inside them: plans
+    # hug lethal cells at their corners, and a 1.5 m look-ahead cut up to a metre into them.
+    lookahead_m: float = 0.4
     turn_in_place_deg: float = 35.0
     _path: PathXY = field(default_factory=lambda: np.empty((0, 2)))
     _index: int = 0
