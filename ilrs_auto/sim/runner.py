@@ -1,14 +1,25 @@
 """One simulated mission: world, rover, depth camera, perception and the traverse behaviour,
 stepped on the mission clock until the behaviour is done (ARRIVED or SAFE) or time runs out.
 
+The traverse runs under a :class:`~ilrs_auto.mission.supervisor.Supervisor` (the only behaviour
+it supervises), its drive wrapped in a :class:`~ilrs_auto.mission.replay.RecordedDrive`, so that
+with ``log_path`` every transition, command, drive answer, external input and sensor reading is
+recorded in an MCAP mission log that ``ilrs-auto replay`` runs back.
+
 Each tick: the rover moves; when a camera frame is due it is rendered against the true surface,
 fused into the rover's elevation map, and the hazard layers and costs are recomputed where the
 map changed; the power model integrates the tick (the Sun from the ephemeris at the mission's
-UTC time, shadowed by the terrain horizon of the rover's cell; loads by what the rover did);
-then the behaviour reads results and fires events.
+UTC time, shadowed by the terrain horizon of the rover's cell; loads by what the rover did); the
+rover's own sensors are read (:mod:`ilrs_auto.sim.sensors`): the wheel odometry (slip growing
+with the uphill slope) every tick, and every ``TELEMETRY_PERIOD_S`` the IMU (its gyro gives the
+mean yaw rate since the last read) and the sun sensor (with the power model's Sun), all three
+then recorded as telemetry; then the supervisor ticks the behaviour,
+which reads results and fires events. The drive's ``odometer_m`` is the wheel odometry: the
+traverse compares it with the distance covered to detect slip (``excessive_slip``).
 
 Faults from the scenario strike at their mission times (each lasts ``[time_s, time_s +
-duration_s)``): ``wheel_stuck`` (the drive is commanded but the rover does not move),
+duration_s)``): ``wheel_stuck`` (the drive is commanded but the wheels are jammed: neither the rover
+moves nor the wheel odometry counts, and the drive stalls),
 ``sensor_dropout`` (no camera frames), ``link_loss`` (recorded; the rover goes on alone),
 ``mcu_reset`` (the drive stops at once and takes no commands until rebooted) and ``brownout``
 (the bus voltage sags by ``sag_v``). The record lists, for each fault that struck, the mission
@@ -17,9 +28,11 @@ events it caused.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -27,15 +40,30 @@ import numpy.typing as npt
 from ilrs_auto.geometry import Cell
 from ilrs_auto.mission.clock import SimClock
 from ilrs_auto.mission.jobs import PlanJobRunner
+from ilrs_auto.mission.recorder import McapRecorder
+from ilrs_auto.mission.replay import RecordedDrive
 from ilrs_auto.mission.rover_traverse import RoverTraverse, Transition, TraverseGoal
+from ilrs_auto.mission.supervisor import Supervisor
 from ilrs_auto.perception.elevation import ElevationMap, FusionConfig
 from ilrs_auto.perception.traversability import TraversabilityMap
 from ilrs_auto.planning import Plan, make_planner
+from ilrs_auto.planning.base import Planner, PlanRequest
 from ilrs_auto.planning.smoothing import Smoothed
 from ilrs_auto.sim.depth_camera import DepthCamera
-from ilrs_auto.sim.power import Activity, PowerSystem, SunAtRover
+from ilrs_auto.sim.power import Activity, PowerSystem, SunAtRover, SunSample
 from ilrs_auto.sim.rover import RoverState, SimRover
 from ilrs_auto.sim.scenario import Scenario
+from ilrs_auto.sim.sensors import (
+    Imu,
+    ImuConfig,
+    ImuReading,
+    OdometryConfig,
+    OdometryReading,
+    SunSensor,
+    SunSensorConfig,
+    WheelOdometry,
+    terrain_attitude,
+)
 from ilrs_auto.sim.world import World, build_world, hazard_config
 
 
@@ -71,6 +99,11 @@ FAULT_CONSEQUENCES: dict[str, frozenset[str]] = {
     "brownout": frozenset({"power_critical"}),
 }
 POWER_LOG_PERIOD_S = 10.0
+TELEMETRY_PERIOD_S = 1.0  # sensor readings recorded in the mission log
+DRIVE_TOPIC = "rover/drive"
+# The sun sensor's own shadow ray covers the near terrain (rocks, local relief); the far terrain
+# is the power model's horizon, which already hides the Sun from the rover's cell.
+SUN_SENSOR = SunSensorConfig(shadow_max_distance_m=50.0)
 
 
 @dataclass(frozen=True)
@@ -116,6 +149,8 @@ class MissionRecord:
     power_log: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 6)))
     faults_met: list[FaultMet] = field(default_factory=list)
     link_lost_s: float = 0.0
+    wheel_distance_m: float = 0.0  # what the wheel odometry counted (slip included)
+    log_path: Path | None = None  # the MCAP mission log, when one was asked for
 
     @property
     def arrived(self) -> bool:
@@ -128,6 +163,7 @@ class _SimDrive:
     def __init__(self, rover: SimRover) -> None:
         self.rover = rover
         self.ready = True  # False while the drive's microcontroller reboots
+        self.wheel_m = 0.0  # the wheel odometry's total, set by the runner each tick
 
     def position_xy(self) -> tuple[float, float]:
         return (self.rover.state.x_m, self.rover.state.y_m)
@@ -145,7 +181,19 @@ class _SimDrive:
 
     @property
     def odometer_m(self) -> float:
-        return self.rover.state.odometer_m
+        return self.wheel_m
+
+
+class _NoWallClock:
+    """A planner whose plans carry no wall-clock planning time (``elapsed_s`` = 0): plans go
+    into the mission log, which must be the same, byte for byte, for the same scenario."""
+
+    def __init__(self, planner: Planner) -> None:
+        self.planner = planner
+        self.name = planner.name
+
+    def plan(self, request: PlanRequest) -> Plan:
+        return dataclasses.replace(self.planner.plan(request), elapsed_s=0.0)
 
 
 class _SimStatus:
@@ -170,8 +218,12 @@ def run_mission(
     scenario: Scenario,
     world: World | None = None,
     on_tick: Callable[[Progress], None] | None = None,
+    log_path: Path | None = None,
+    odometry: OdometryConfig | None = None,
 ) -> MissionRecord:
-    """Flies the scenario's traverse in simulation; the same scenario gives the same record."""
+    """Flies the scenario's traverse in simulation; the same scenario gives the same record
+    (and the same mission log, byte for byte, at ``log_path`` when given). ``odometry``: the
+    wheel odometry's slip model (default :class:`OdometryConfig`)."""
     world = world or build_world(scenario)
     geometry = world.geometry
     mission, rover_cfg, camera_cfg = scenario.mission, scenario.rover, scenario.camera
@@ -195,11 +247,25 @@ def run_mission(
         rover_cfg.speed_mps,
         rover_cfg.yaw_rate_dps,
     )
-    drive = _SimDrive(rover)
+    sim_drive = _SimDrive(rover)
     clock = SimClock()
+    supervisor = Supervisor(clock, McapRecorder(log_path) if log_path is not None else None)
+    drive = RecordedDrive(sim_drive, supervisor, DRIVE_TOPIC)
+    res = geometry.resolution_m
+    imu = Imu(ImuConfig(), world.heights_m, res, np.random.default_rng([scenario.seed, 2]))
+    odo = WheelOdometry(
+        odometry or OdometryConfig(),
+        world.heights_m,
+        res,
+        np.random.default_rng([scenario.seed, 3]),
+        (sx, sy),
+    )
+    sun_sensor = SunSensor(
+        SUN_SENSOR, world.heights_m, res, np.random.default_rng([scenario.seed, 4])
+    )
     planner = make_planner(mission.planner)
     jobs = PlanJobRunner(
-        Smoothed(planner) if mission.smooth_paths else planner,
+        _NoWallClock(Smoothed(planner) if mission.smooth_paths else planner),
         mission.planning_latency_s,
         deterministic=clock.deterministic,
     )
@@ -216,6 +282,8 @@ def run_mission(
         unknown_timeout_s=responses.unknown_timeout_s,
         reboot_timeout_s=responses.reboot_timeout_s,
         start_escape_m=rover_cfg.footprint_radius_m,
+        max_slip=responses.max_slip,
+        slip_window_m=responses.slip_window_m,
     )
     power = PowerSystem(scenario.power)
     sun = SunAtRover(
@@ -225,13 +293,15 @@ def run_mission(
         scenario.power.sun_step_s,
         scenario.power.panel.height_m,
     )
-    status = _SimStatus(drive, power)
+    status = _SimStatus(sim_drive, power)
     behaviour = RoverTraverse(goal, geometry, local, drive, jobs, clock, status)
+    supervisor.add(behaviour)
     faults = scenario.faults
     struck = [False] * len(faults)
     link_lost_s = 0.0
     power_log: list[tuple[float, ...]] = []
     next_log_s = 0.0
+    next_telemetry_s = 0.0
 
     straight = math.dist(mission.start_xy_m, mission.goal_xy_m)
     frame_period_s = 1.0 / camera_cfg.rate_hz
@@ -252,7 +322,7 @@ def run_mission(
                         rover.stop()  # the wheels stop and the path is lost
                         status.drive_resets += 1
                     struck[i] = True
-            drive.ready = "mcu_reset" not in active
+            sim_drive.ready = "mcu_reset" not in active
             power.sag_v = sum(
                 f.sag_v for f in faults if f.type == "brownout" and f.time_s <= now + 1e-9 < f.end_s
             )
@@ -285,7 +355,14 @@ def run_mission(
                     )
                 )
                 next_log_s = now + POWER_LOG_PERIOD_S
-            behaviour.tick()
+            # Jammed wheels (wheel_stuck) do not turn: the odometry sees the rover stand still.
+            wheel = odo.read(s.x_m, s.y_m)
+            sim_drive.wheel_m = wheel.wheel_total_m
+            if now + 1e-9 >= next_telemetry_s:
+                imu_reading = imu.read(now, s.x_m, s.y_m, s.heading_rad)
+                _record_sensors(supervisor, world, sun_sensor, light, s, imu_reading, wheel)
+                next_telemetry_s = now + TELEMETRY_PERIOD_S
+            supervisor.tick()
             if (rover.state.x_m, rover.state.y_m) != driven[-1]:
                 driven.append((rover.state.x_m, rover.state.y_m))
             if on_tick is not None:
@@ -299,7 +376,10 @@ def run_mission(
                     )
                 )
     finally:
-        behaviour.close()
+        supervisor.close()  # closes the behaviour and finishes the log
+        # The recorded drive holds the supervisor, which holds the behaviour, which holds the
+        # drive: break the cycle so the maps go when the record is returned (no collection).
+        supervisor.behaviours.clear()
         jobs.close()
 
     return MissionRecord(
@@ -325,6 +405,50 @@ def run_mission(
         power_log=np.asarray(power_log, np.float64).reshape(-1, 6),
         faults_met=_faults_met(scenario, behaviour.transitions, struck, frame_period_s),
         link_lost_s=link_lost_s,
+        wheel_distance_m=odo.wheel_total_m,
+        log_path=log_path,
+    )
+
+
+def _record_sensors(
+    supervisor: Supervisor,
+    world: World,
+    sun_sensor: SunSensor,
+    light: SunSample,
+    s: RoverState,
+    imu: ImuReading,
+    wheel: OdometryReading,
+) -> None:
+    """Reads the sun sensor (the Sun the power model placed; none when the far terrain hides
+    all of it or the near terrain shadows the sensor) and records the three sensors."""
+    el = math.radians(light.elevation_deg)
+    sun_site = (
+        math.cos(el) * math.cos(light.heading_rad),
+        math.cos(el) * math.sin(light.heading_rad),
+        math.sin(el),
+    )
+    attitude = terrain_attitude(world.heights_m, world.geometry.resolution_m, s.x_m, s.y_m,
+                                s.heading_rad)  # fmt: skip
+    horizon_deg = light.elevation_deg if light.lit_fraction <= 0.0 else -90.0
+    sun = sun_sensor.read(sun_site, light.elevation_deg, s.x_m, s.y_m, attitude, horizon_deg)
+    supervisor.record_telemetry(
+        "rover/imu",
+        accel_mps2=[round(a, 5) for a in imu.accel_mps2],
+        yaw_rate_rps=round(imu.yaw_rate_rps, 6),
+        roll_deg=round(math.degrees(imu.roll_rad), 3),
+        pitch_deg=round(math.degrees(imu.pitch_rad), 3),
+    )
+    supervisor.record_telemetry(
+        "rover/odometry",
+        wheel_total_m=round(wheel.wheel_total_m, 4),
+        slope_deg=round(wheel.slope_deg, 3),
+        slip=round(wheel.slip, 4),
+    )
+    supervisor.record_telemetry(
+        "rover/sun_sensor",
+        visible=sun is not None,
+        azimuth_deg=None if sun is None else round(sun.azimuth_deg, 3),
+        elevation_deg=None if sun is None else round(sun.elevation_deg, 3),
     )
 
 

@@ -335,6 +335,19 @@ class ResponseConfig:
     reboot_timeout_s: float = field(
         default=120.0, metadata=spec("drive not back after this long: fault", lo=0.01, hi=1e5)
     )
+    max_slip: float = field(
+        default=0.4,
+        metadata=spec(
+            "wheel slip (1 - distance covered / wheel distance) above this: excessive_slip fault",
+            lo=0.0,
+            hi=1.0,
+            lo_open=True,
+        ),
+    )
+    slip_window_m: float = field(
+        default=3.0,
+        metadata=spec("wheel travel over which slip is measured", lo=0.1, hi=1e4),
+    )
 
 
 @dataclass(frozen=True)
