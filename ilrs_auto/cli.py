@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -19,6 +20,9 @@ from rich.table import Table
 from ilrs_auto import __version__
 from ilrs_auto.assets import default_scenario_path
 from ilrs_auto.errors import InputError
+
+if TYPE_CHECKING:
+    from ilrs_auto.sim.scenario import Scenario
 
 EXIT_BAD_INPUT = 2
 EXIT_MISSION_FAILED = 1  # the mission ended short of its goal (the report is still written)
@@ -103,21 +107,35 @@ def run(
 def run_traverse_scenario(
     scenario_path: Path, out_dir: Path | None, seed: int | None, console: Console
 ) -> int:
-    """Loads, flies and reports; exits 1 if the mission did not arrive."""
+    """Loads, flies and reports (the MCAP mission log goes into the report as
+    ``mission.mcap``); exits 1 if the mission did not arrive."""
     # Imported here so that `ilrs-auto --help` stays quick.
     import dataclasses
+    import uuid
 
-    from ilrs_auto.report import check_report_target, write_report
-    from ilrs_auto.sim.runner import Progress as MissionProgress
-    from ilrs_auto.sim.runner import run_mission
+    from ilrs_auto.report import LOG_NAME, check_report_target
     from ilrs_auto.sim.scenario import load_scenario
-    from ilrs_auto.sim.world import build_world
 
     scenario = load_scenario(scenario_path)
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed)
     target = out_dir or Path(f"ilrs-report-{scenario.name}")
     check_report_target(target)  # before the mission flies, not after
+    # The log is written beside the report folder while the mission flies and copied into the
+    # report with the rest of it (all or nothing); this file is removed either way.
+    log_path = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.{LOG_NAME}"
+    try:
+        return _fly_and_report(scenario, target, log_path, console)
+    finally:
+        for leftover in (log_path, log_path.with_name(log_path.name + ".part")):
+            leftover.unlink(missing_ok=True)
+
+
+def _fly_and_report(scenario: Scenario, target: Path, log_path: Path, console: Console) -> int:
+    from ilrs_auto.report import LOG_NAME, write_report
+    from ilrs_auto.sim.runner import Progress as MissionProgress
+    from ilrs_auto.sim.runner import run_mission
+    from ilrs_auto.sim.world import build_world
 
     started = time.perf_counter()
     with console.status(f"building the world of {scenario.name}"):
@@ -148,7 +166,7 @@ def run_traverse_scenario(
                 replans=p.replans,
             )
 
-        record = run_mission(scenario, world, on_tick)
+        record = run_mission(scenario, world, on_tick, log_path=log_path)
         if record.arrived:
             progress.update(task, completed=1.0)
     wall_s = time.perf_counter() - started
@@ -170,6 +188,7 @@ def run_traverse_scenario(
     )
     if record.fault is not None:
         table.add_row("fault", f"{record.fault.event} at {record.fault.time_s:.1f} s")
+    table.add_row("mission log", str(report / LOG_NAME))
     table.add_row("report", str(report))
     console.print(table)
     click.echo(str(report))

@@ -1,4 +1,5 @@
-"""Mission reports: a picture of the traverse and a JSON summary, written all or nothing.
+"""Mission reports: a picture of the traverse, a JSON summary and, when the mission was flown
+with a log, the MCAP mission log (``mission.mcap``, for ``ilrs-auto replay``), all or nothing.
 
 The report is assembled in a temporary folder beside the destination and moved into place
 only when every file is written, so a failed run never leaves a half-written report.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from ilrs_auto.sim.runner import MissionRecord
 
 SUMMARY_NAME = "summary.json"
 MAP_NAME = "traverse.png"
+LOG_NAME = "mission.mcap"
 
 STATE_COLOURS = {
     "idle": "#9e9e9e",
@@ -84,6 +87,8 @@ def summarize(record: MissionRecord) -> dict[str, Any]:
             }
             for c in record.replan_causes
         ],
+        "wheel_odometry_m": round(record.wheel_distance_m, 3),
+        "mission_log": LOG_NAME if record.log_path is not None else None,
         "depth_frames": record.frames,
         "rocks_in_world": len(record.world.rocks),
         "fault": None
@@ -112,9 +117,12 @@ def check_report_target(out_dir: str | os.PathLike[str]) -> Path:
 
 
 def write_report(record: MissionRecord, out_dir: str | os.PathLike[str]) -> Path:
-    """Writes ``traverse.png`` and ``summary.json`` into ``out_dir``, all or nothing."""
+    """Writes ``traverse.png``, ``summary.json`` and a copy of the mission's log (when it has
+    one) into ``out_dir``, all or nothing."""
 
     def fill(folder: Path) -> None:
+        if record.log_path is not None:
+            shutil.copyfile(record.log_path, folder / LOG_NAME)
         summary = summarize(record)
         (folder / SUMMARY_NAME).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         draw_traverse(record, folder / MAP_NAME)
