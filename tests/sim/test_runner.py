@@ -183,3 +183,89 @@ def test_a_battery_below_its_reserve_makes_the_rover_safe() -> None:
     assert record.final_state == "safe" and record.fault is not None
     assert record.fault.detail == {"reason": "battery_reserve"}
     assert record.final_soc < 0.2 <= record.min_soc + 0.01
+
+
+# ---- the supervisor's mission log, the rover's sensors and slip --------------------------------
+def test_the_mission_log_is_deterministic_replays_and_carries_the_sensors(tmp_path: Path) -> None:
+    from ilrs_auto.mission.recorder import read_log
+    from ilrs_auto.mission.replay import replay
+
+    scenario = parse_scenario(FAULTY, "faulty.yaml")
+    first = run_mission(scenario, log_path=tmp_path / "a.mcap")
+    second = run_mission(scenario, log_path=tmp_path / "b.mcap")
+    assert first.log_path == tmp_path / "a.mcap" and first.arrived
+    assert (tmp_path / "a.mcap").read_bytes() == (tmp_path / "b.mcap").read_bytes()
+    unlogged = run_mission(scenario)  # the log changes nothing the mission does
+    assert events(unlogged) == events(first) and unlogged.wheel_distance_m == first.wheel_distance_m
+    log = read_log(tmp_path / "a.mcap")
+    result = replay(log)
+    assert result.matched, result.divergence
+    assert result.transitions == len(first.transitions) == 3
+    telemetry = [m.payload for m in log.messages if m.topic == "/mission/telemetry"]
+    for topic in ("rover/imu", "rover/odometry", "rover/sun_sensor"):
+        times = [p["time_s"] for p in telemetry if p["topic"] == topic]
+        assert times == [0.5 + i for i in range(len(times))]  # 1 Hz from the first tick
+        assert len(times) == int(first.mission_time_s)
+    last = [p["values"] for p in telemetry if p["topic"] == "rover/odometry"][-1]
+    # The wheels turn farther than the rover goes (slip), a few per cent on this gentle ground.
+    assert first.distance_m < first.wheel_distance_m < 1.1 * first.distance_m
+    assert last["wheel_total_m"] <= round(first.wheel_distance_m, 4)
+    sun = [p["values"] for p in telemetry if p["topic"] == "rover/sun_sensor"]
+    assert all(s["visible"] for s in sun)  # lit all the way (see the clean run above)
+    imu = [p["values"] for p in telemetry if p["topic"] == "rover/imu"]
+    assert all(abs(v["roll_deg"]) < 20 and abs(v["pitch_deg"]) < 20 for v in imu)
+
+
+def test_jammed_wheels_turn_no_odometry() -> None:
+    clean = fly()
+    stuck = fly("faults:\n  - {type: wheel_stuck, time_s: 30, duration_s: 10}\n")
+    # Ten seconds standing still: the same drive, and the wheels counted the same distance.
+    assert stuck.mission_time_s == clean.mission_time_s + 10.0
+    assert stuck.distance_m == pytest.approx(clean.distance_m, abs=1e-9)
+    assert stuck.wheel_distance_m == pytest.approx(clean.wheel_distance_m, rel=0.01)
+
+
+# A 20 m leg straight up a 12-degree slope west of the crater, nearly free of rocks.
+STEEP = """
+name: steep-uphill
+seed: 3
+rocks:
+  cumulative_fractional_area: 0.01
+  field_margin_m: 10
+mission:
+  start_xy_m: [720, 605]
+  goal_xy_m: [700, 600]
+  start_heading_deg: 194
+  time_limit_s: 600
+"""
+
+
+def test_slip_on_a_steep_uphill_leg_stops_the_rover_in_fault(tmp_path: Path) -> None:
+    from ilrs_auto.mission.recorder import read_log
+    from ilrs_auto.mission.replay import replay
+    from ilrs_auto.sim.sensors import OdometryConfig
+
+    scenario = parse_scenario(STEEP, "steep.yaml")
+    # Default slip model: 2 % + 1.5 % a degree uphill; the leg is climbed without a fault.
+    assert run_mission(scenario).arrived
+    # Soft regolith: 4 % a degree. The slip window (3 m of wheel travel) fills and trips.
+    record = run_mission(
+        scenario, log_path=tmp_path / "slip.mcap", odometry=OdometryConfig(slip_per_deg=0.04)
+    )
+    assert record.final_state == "safe" and record.fault is not None
+    fault = record.fault
+    assert fault.event == "excessive_slip" and fault.source == "traverse_driving"
+    assert fault.detail["slip"] > scenario.responses.max_slip == 0.4
+    assert fault.detail["wheel_m"] >= scenario.responses.slip_window_m
+    assert fault.detail["covered_m"] == pytest.approx(
+        fault.detail["wheel_m"] * (1 - fault.detail["slip"]), abs=2e-3
+    )
+    assert events(record)[-2:] == [(fault.time_s, "excessive_slip"), (fault.time_s + 0.5, "safed")]
+    assert record.distance_m < 2.5  # stopped within the window, before digging in
+    assert replay(read_log(tmp_path / "slip.mcap")).matched
+
+
+def test_a_slip_limit_from_the_scenario_reaches_the_traverse() -> None:
+    record = run_mission(parse_scenario(STEEP + "responses:\n  max_slip: 0.15\n", "steep.yaml"))
+    assert record.fault is not None and record.fault.event == "excessive_slip"
+    assert 0.15 < record.fault.detail["slip"] < 0.4
