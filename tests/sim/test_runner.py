@@ -192,7 +192,7 @@ def test_the_mission_log_is_deterministic_replays_and_carries_the_sensors(tmp_pa
 
     scenario = parse_scenario(FAULTY, "faulty.yaml")
     first = run_mission(scenario, log_path=tmp_path / "a.mcap")
-    second = run_mission(scenario, log_path=tmp_path / "b.mcap")
+    run_mission(scenario, log_path=tmp_path / "b.mcap")
     assert first.log_path == tmp_path / "a.mcap" and first.arrived
     assert (tmp_path / "a.mcap").read_bytes() == (tmp_path / "b.mcap").read_bytes()
     unlogged = run_mission(scenario)  # the log changes nothing the mission does
