@@ -48,6 +48,41 @@ def test_default_mission_arrives_after_replanning_around_rocks(
     png = (report / "traverse.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 50_000
     assert str(report.name) in result.stdout
+    assert f"{report.name}/mission.mcap" in result.stderr  # the summary table prints the log
+    assert sorted(p.name for p in report.parent.iterdir()) == [report.name]  # no temporary left
+
+
+def test_the_default_mission_log_replays_to_a_match(
+    default_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    result, report = default_run
+    assert result.returncode == 0, result.stderr
+    replayed = subprocess.run(
+        [sys.executable, "-m", "ilrs_auto.cli", "replay", str(report / "mission.mcap")],
+        cwd=report.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert ": match (" in replayed.stdout
+    summary = json.loads((report / "summary.json").read_text())
+    assert f"match ({len(summary['timeline'])} transitions" in replayed.stdout
+
+
+def test_the_same_seed_writes_the_same_report_byte_for_byte(tmp_path: Path) -> None:
+    scenario = write(tmp_path, GOOD)
+    for out in ("a", "b"):
+        result = CliRunner().invoke(
+            main, ["run", str(scenario), "--out", str(tmp_path / out), "--quiet", "--seed", "4"]
+        )
+        assert result.exit_code == 0, result.output
+    names = ["mission.mcap", "summary.json", "traverse.png"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == names
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "scenario.yaml"]
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -168,6 +203,7 @@ def test_a_mission_that_does_not_arrive_exits_1_with_its_report(tmp_path: Path) 
     summary = json.loads((out / "summary.json").read_text())
     assert summary["final_state"] == "safe"
     assert summary["fault"]["event"] == "mission_timeout"
+    assert (out / "mission.mcap").is_file()  # a failed mission's log is kept for replay
 
 
 def test_version() -> None:
