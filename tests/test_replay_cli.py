@@ -36,6 +36,9 @@ def test_a_divergence_exits_1_naming_the_first_difference(recorded: Path, tmp_pa
     log = read_log(recorded)
     tampered = tmp_path / "tampered.mcap"
     recorder = McapRecorder(tampered)
+    transitions = [m.payload for m in log.messages if m.topic == "/mission/transitions"]
+    index = next(i for i, t in enumerate(transitions) if t["event"] == "goal_reached")
+    when = float(transitions[index]["time_s"])
     for message in log.messages:
         payload = dict(message.payload)
         if message.topic == "/mission/transitions" and payload["event"] == "goal_reached":
@@ -45,9 +48,9 @@ def test_a_divergence_exits_1_naming_the_first_difference(recorded: Path, tmp_pa
     result = CliRunner().invoke(main, ["replay", str(tampered)])
     assert result.exit_code == 1
     assert result.output.startswith(
-        f"{tampered}: DIVERGED: transition 6 differs: recorded t=34.0 s leg0: goal_reached "
-        "traverse_driving -> safe {}; replayed t=34.0 s leg0: goal_reached traverse_driving -> "
-        "arrived {}"
+        f"{tampered}: DIVERGED: transition {index} differs: recorded t={when:.1f} s leg0: "
+        f"goal_reached traverse_driving -> safe {{}}; replayed t={when:.1f} s leg0: goal_reached "
+        "traverse_driving -> arrived {}"
     )
 
 

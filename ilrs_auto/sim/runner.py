@@ -151,6 +151,9 @@ class MissionRecord:
     link_lost_s: float = 0.0
     wheel_distance_m: float = 0.0  # what the wheel odometry counted (slip included)
     log_path: Path | None = None  # the MCAP mission log, when one was asked for
+    # (time_s, cell) each time the rover drove into a cell its own map held lethal right then
+    # (a cell that turns lethal while the rover stands in it, a rock seen beside it, is not one)
+    entered_lethal: list[tuple[float, Cell]] = field(default_factory=list)
 
     @property
     def arrived(self) -> bool:
@@ -308,6 +311,8 @@ def run_mission(
     next_frame_s = 0.0
     frames = 0
     driven = [(sx, sy)]
+    last_cell = geometry.cell_of(sx, sy)
+    entered_lethal: list[tuple[float, Cell]] = []
     try:
         _sense(world, camera, emap, local, rover)  # look before the first plan
         frames += 1
@@ -365,6 +370,11 @@ def run_mission(
             supervisor.tick()
             if (rover.state.x_m, rover.state.y_m) != driven[-1]:
                 driven.append((rover.state.x_m, rover.state.y_m))
+                cell = geometry.cell_of(rover.state.x_m, rover.state.y_m)
+                if cell != last_cell:
+                    if math.isinf(local.cost[cell]):
+                        entered_lethal.append((now, cell))
+                    last_cell = cell
             if on_tick is not None:
                 on_tick(
                     Progress(
@@ -406,6 +416,7 @@ def run_mission(
         faults_met=_faults_met(scenario, behaviour.transitions, struck, frame_period_s),
         link_lost_s=link_lost_s,
         wheel_distance_m=odo.wheel_total_m,
+        entered_lethal=entered_lethal,
         log_path=log_path,
     )
 

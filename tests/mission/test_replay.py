@@ -68,6 +68,8 @@ def test_a_tampered_transition_is_named_as_the_first_divergence(tmp_path: Path) 
     path, _ = record(tmp_path)
     log = read_log(path)
     target = [i for i, m in enumerate(log.messages) if m.topic == "/mission/transitions"][4]
+    when = float(log.messages[target].payload["time_s"])
+    assert log.messages[target].payload["event"] == "path_blocked"
 
     def later(i: int, topic: str, payload: dict[str, Any]) -> None:
         if i == target:
@@ -77,10 +79,12 @@ def test_a_tampered_transition_is_named_as_the_first_divergence(tmp_path: Path) 
     assert not result.matched
     assert result.divergence is not None
     assert result.divergence.startswith(
-        "transition 4 differs: recorded t=14.0 s leg0: path_blocked traverse_driving -> "
+        f"transition 4 differs: recorded t={when + 0.5:.1f} s leg0: path_blocked "
+        "traverse_driving -> "
     )
-    assert "; replayed t=13.5 s leg0: path_blocked traverse_driving -> traverse_replanning" in (
-        result.divergence
+    assert (
+        f"; replayed t={when:.1f} s leg0: path_blocked traverse_driving -> traverse_replanning"
+        in result.divergence
     )
 
 
@@ -92,10 +96,13 @@ def test_a_tampered_input_changes_what_the_replay_does(tmp_path: Path) -> None:
         if topic == "/mission/inputs" and payload.get("event") == "path_blocked":
             payload["kwargs"] = {**payload["kwargs"], "cell": [1, 1]}
 
+    transitions = [m.payload for m in log.messages if m.topic == "/mission/transitions"]
+    first = next(i for i, t in enumerate(transitions) if t["event"] == "path_blocked")
     result = replay(read_log(rewrite(log, tmp_path / "tampered.mcap", other_cell)))
     assert result.divergence is not None
     assert result.divergence.startswith(
-        "transition 2 differs: recorded t=12.0 s leg0: path_blocked"
+        f"transition {first} differs: recorded t={transitions[first]['time_s']:.1f} s leg0: "
+        "path_blocked"
     )
     assert '"cell":[1,1]' in result.divergence
 

@@ -141,13 +141,13 @@ def test_a_preempted_traverse_resumes_and_still_arrives(tmp_path: Path) -> None:
         patrol.close()
     supervisor = patrol.supervisor
     leg1 = [(e.time_s, e.kind) for e in supervisor.events if e.behaviour == "leg1"]
-    assert leg1 == [(34.5, "control"), (50.0, "preempt"), (110.5, "control"), (110.5, "resume")]
+    assert leg1 == [(40.0, "control"), (50.0, "preempt"), (110.5, "control"), (110.5, "resume")]
     events = [(t.time_s, t.event, t.dest) for k, t in supervisor.transitions if k == "leg1"]
     # Driving when preempted: stopped, then on resume a replan from where it stood, then on.
     assert events[2:] == [
         (110.5, "replan", "traverse_replanning"),
         (111.5, "path_ready", "traverse_driving"),
-        (125.5, "goal_reached", "arrived"),
+        (131.5, "goal_reached", "arrived"),
     ]
     preempted_at = [c for c in supervisor.commands if c.time_s == 50.0]
     assert [c.command for c in preempted_at] == ["stop"]

@@ -58,10 +58,8 @@ def test_replans_are_caused_by_rocks_the_camera_saw(tmp_path: Path) -> None:
     for cause in record.replan_causes:
         assert not cause.lethal_in_prior  # not visible from orbit
         assert cause.cause == "rock" and cause.rock_diameter_m >= 0.3
-    # The driven path never crosses a cell the rover knows is lethal.
-    res = record.world.geometry.resolution_m
-    cells = (record.driven_xy_m // res).astype(int)
-    assert not (record.rover_cost[cells[:, 1], cells[:, 0]] == float("inf")).any()
+    # The rover never drives into a cell its map holds lethal at that moment.
+    assert record.entered_lethal == []
 
 
 def test_a_finished_mission_frees_its_maps_without_a_garbage_collection(
@@ -125,7 +123,9 @@ def test_a_clean_run_records_energy_charge_and_temperature() -> None:
 
 def test_a_short_sensor_dropout_stops_the_rover_until_frames_come_back() -> None:
     record = fly("faults:\n  - {type: sensor_dropout, time_s: 30, duration_s: 20}\n")
-    assert record.arrived and record.frames <= record.mission_time_s - 19  # 1 Hz, 20 s lost
+    # One frame a second from t = 0, except for the 20 s without frames (19 or 20 frames lost,
+    # depending on where the dropout falls between two frames).
+    assert record.arrived and record.frames <= record.mission_time_s + 1 - 19
     assert events(record)[2:5] == [(33.0, "frames_lost"), (50.5, "wait_over"), (52.5, "path_ready")]
     (met,) = record.faults_met
     assert (met.type, met.time_s, met.duration_s) == ("sensor_dropout", 30.0, 20.0)
@@ -165,7 +165,8 @@ def test_a_drive_mcu_reset_stops_the_rover_which_replans_after_the_reboot() -> N
     assert record.arrived
     assert events(record)[2:5] == [(30.0, "drive_reset"), (45.0, "wait_over"), (47.0, "path_ready")]
     assert record.faults_met[0].events == ((30.0, "drive_reset"), (45.0, "wait_over"))
-    assert record.mission_time_s == fly().mission_time_s + 18.0  # 15 s reboot, 2 s plan
+    # 15 s of reboot and a 2 s plan, plus whatever the replanned path adds or saves.
+    assert 17.0 <= record.mission_time_s - fly().mission_time_s <= 25.0
 
 
 def test_a_brownout_makes_the_rover_power_critical_and_safe() -> None:
