@@ -262,8 +262,8 @@ RULES = [
             "3: steps[0]: expected a step: a mapping with one command, got 'wait'",
             (
                 "4: steps[1]: no command (expected one of: drive_to, wait, sample, safe_mode, "
-                "explore_tube, downlink, if, repeat, or an MCU command: NOOP, DRIVE, STOP, CLEAR_SAFE, "
-                "SET_POWER, REQUEST_HOUSEKEEPING, SET_HK_PERIOD)"
+                "explore_tube, downlink, if, repeat, or an MCU command: NOOP, DRIVE, STOP, "
+                "CLEAR_SAFE, SET_POWER, REQUEST_HOUSEKEEPING, SET_HK_PERIOD)"
             ),
             "6: steps[2]: two commands in one step (wait and sample); give each its own step",
             "7: steps[3].set_power: unknown command or step key; did you mean 'SET_POWER'?",
