@@ -61,12 +61,14 @@ def orbital_hazards(
 ) -> npt.NDArray[np.uint8]:
     """Posts the rover must avoid, judged from orbit with the rover's own hazard layers.
 
-    At an orbital posting (metres per post) only the slope layer means what it says: steps
-    and roughness at rover scale are below the DEM's resolution (that is what the rover's
-    cameras are for), so they are not used here.
+    At an orbital posting (metres per post) only the slope layer means what it says: steps,
+    roughness and belly clearance at rover scale are below the DEM's resolution (that is what
+    the rover's cameras are for), so they are not used here.
     """
     heights = np.ascontiguousarray(heights_m, dtype=np.float32)
-    slope_only = dataclasses.replace(config, max_step_m=1e6, max_roughness_m=1e6)
+    slope_only = dataclasses.replace(
+        config, max_step_m=1e6, max_roughness_m=1e6, belly_clearance_m=1e6
+    )
     hazards = TraversabilityMap(heights, resolution_m, slope_only)
     return np.ascontiguousarray(~np.isfinite(hazards.cost), dtype=np.uint8)
 

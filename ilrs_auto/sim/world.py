@@ -146,7 +146,8 @@ def _check_drivable(world: World, scenario: Scenario) -> None:
             raise InputError(
                 f"{scenario.where(key)}: the {role} ({x:g}, {y:g}) is on a hazard "
                 f"(slope {truth.slope_deg[cell]:.1f} deg, step {truth.step_m[cell]:.2f} m, "
-                f"roughness {truth.roughness_m[cell]:.3f} m; the rover's limits are "
-                f"{scenario.rover.max_slope_deg:g} deg, {scenario.rover.max_step_m:g} m, "
-                f"{scenario.rover.max_roughness_m:g} m)"
+                f"roughness {truth.roughness_m[cell]:.3f} m, belly {truth.belly_m[cell]:.2f} m; "
+                f"the rover's limits are {scenario.rover.max_slope_deg:g} deg, "
+                f"{scenario.rover.max_step_m:g} m, {scenario.rover.max_roughness_m:g} m, "
+                f"{scenario.rover.belly_clearance_m:g} m)"
             )
