@@ -740,6 +740,7 @@ class LanderCommandCentre(Behaviour):
         self._session_open = False
         self._listening_since_s = math.nan
         self._uplink_deframer = Deframer()
+        self._duty_at_s = math.nan
         super().__init__(clock)
 
     # ---- loads --------------------------------------------------------------------------------
@@ -771,7 +772,16 @@ class LanderCommandCentre(Behaviour):
 
     @property
     def wants_control(self) -> bool:
-        return True
+        """Control only while the power duty acts on the robots (loads shed, the night, a
+        downlink, fault, safe); nominal operation runs in :meth:`watch` without it, so
+        science behaviours under the same supervisor are not starved."""
+        return self.state not in (LanderState.IDLE, LanderState.NOMINAL)
+
+    def watch(self) -> None:
+        """Under a supervisor: the power, relay and supervision duty runs every tick, in
+        control or not (the lander serves every robot and instrument, whoever drives)."""
+        if not self.suspended:
+            self._duty()
 
     def _eligible(self) -> LoadClass:
         if self.state in (LanderState.FAULT, LanderState.SAFE):
@@ -789,8 +799,14 @@ class LanderCommandCentre(Behaviour):
 
     # ---- reading results ----------------------------------------------------------------------
     def tick(self) -> None:
-        """Reads the bus and the links and fires the events they call for."""
+        """Reads the bus and the links and fires the events they call for (once per mission
+        time: a supervisor's :meth:`watch` may have done it already this tick)."""
+        if self._duty_at_s != self.clock.now_s:
+            self._duty()
+
+    def _duty(self) -> None:
         now = self.clock.now_s
+        self._duty_at_s = now
         state = self.state
         if state == LanderState.IDLE:
             return

@@ -15,11 +15,9 @@ One :class:`~ilrs_auto.mission.supervisor.Supervisor` on one :class:`SimClock` (
 Science behaviours of equal priority run in the order added (the supervisor's tie rule): each
 is started when it first gets control.
 
-The lander as written always wants control (its power duty runs in its tick), so under one
-supervisor it would starve every science behaviour. :class:`SharedLander` runs the same lander
-the way a station sharing one supervisor needs it: its power duty every tick in ``watch()``
-(whether in control or not), and control claimed only while the power duty acts on the robots
-(loads shed, night, downlinking, fault, safe).
+The lander's power duty runs every tick in its ``watch()`` (whether in control or not); it
+claims control only while that duty acts on the robots (loads shed, night, downlinking, fault,
+safe).
 """
 
 from __future__ import annotations
@@ -40,7 +38,6 @@ from ilrs_auto.mission.lander import (
     EarthLink,
     LanderCommandCentre,
     LanderConfig,
-    LanderState,
     LoadClass,
     LoadRequest,
     PowerBus,
@@ -81,21 +78,6 @@ class StationConfig:
     overload_s: tuple[float, float] = (5.0, 12.0)  # an instrument asks more than the bus has
     night_s: tuple[float, float] = (420.0, 480.0)
     time_limit_s: float = 2000.0
-
-
-class SharedLander(LanderCommandCentre):
-    """The lander under a supervisor it shares with science: power duty in :meth:`watch`."""
-
-    def watch(self) -> None:
-        if not self.suspended:
-            super().tick()
-
-    def tick(self) -> None:
-        """The power duty already ran in this tick's watch."""
-
-    @property
-    def wants_control(self) -> bool:
-        return self.state not in (LanderState.IDLE, LanderState.NOMINAL)
 
 
 @dataclass
@@ -152,7 +134,7 @@ class Station:
         )
         self.lander_robot = SimRobot("rover_r1", dictionary, keys, clock, hk_period_s=30.0)
         self.earth = SimEarth()
-        self.lander = SharedLander(
+        self.lander = LanderCommandCentre(
             lander_config,
             power,
             self.bus,
@@ -250,4 +232,4 @@ class Station:
         self.tube_jobs.close()
 
 
-__all__ = ["GEOMETRY", "SharedLander", "Station", "StationConfig"]
+__all__ = ["GEOMETRY", "Station", "StationConfig"]
