@@ -12,6 +12,7 @@
 #include "ilrs/sim/heightfield_raycast.h"
 #include "ilrs/sim/horizon.h"
 #include "ilrs/sim/stereo_render.h"
+#include "ilrs/sim/tube_raycast.h"
 
 namespace ilrs::bindings {
 
@@ -125,6 +126,51 @@ void DefineSceneRendering(py::module_& m) {
       py::arg("heights_m"), py::arg("resolution_m"), py::arg("points_m"), py::arg("lighting"));
 }
 
+// Ray casting against a lava tube (tube_raycast.h).
+void DefineTubeRaycast(py::module_& m) {
+  m.def(
+      "cast_tube_rays",
+      [](const CArray<double>& knots_x_m, const CArray<double>& radii_m, double axis_y_m,
+         double axis_z_m, const CArray<double>& origin_m, const py::array& directions,
+         double max_range_m) {
+        if (knots_x_m.ndim() != 1 || radii_m.ndim() != 1) {
+          throw py::value_error("knots_x_m and radii_m must be 1D, got " +
+                                ShapeText(knots_x_m) + " and " + ShapeText(radii_m));
+        }
+        const sim::TubeProfile tube(
+            std::vector<double>(knots_x_m.data(), knots_x_m.data() + knots_x_m.size()),
+            std::vector<double>(radii_m.data(), radii_m.data() + radii_m.size()), axis_y_m,
+            axis_z_m);
+        if (origin_m.size() != 3) {
+          throw py::value_error("origin_m must have 3 values, got " +
+                                std::to_string(origin_m.size()));
+        }
+        if (!py::isinstance<py::array_t<double>>(directions) ||
+            !(directions.flags() & py::array::c_style)) {
+          throw py::type_error(
+              "directions must be a C-contiguous float64 array, got a " +
+              std::string(directions.flags() & py::array::c_style ? "" : "non-C-contiguous ") +
+              std::string(py::str(directions.dtype())) + " array");
+        }
+        if (directions.ndim() != 2 || directions.shape(1) != 3) {
+          throw py::value_error("directions must have shape (N, 3), got " +
+                                ShapeText(directions));
+        }
+        const int n = static_cast<int>(directions.shape(0));
+        const double origin[3] = {origin_m.data()[0], origin_m.data()[1], origin_m.data()[2]};
+        const GridView<const double> dirs(static_cast<const double*>(directions.data()), n, 3);
+        py::array_t<double> ranges(n);
+        double* out = ranges.mutable_data();
+        {
+          py::gil_scoped_release release;
+          tube.CastRays(origin, dirs, max_range_m, out);
+        }
+        return ranges;
+      },
+      py::arg("knots_x_m"), py::arg("radii_m"), py::arg("axis_y_m"), py::arg("axis_z_m"),
+      py::arg("origin_m"), py::arg("directions"), py::arg("max_range_m"));
+}
+
 }  // namespace
 
 void DeclareSim(py::module_& m) {
@@ -218,6 +264,7 @@ void DefineSim(py::module_& m) {
       py::arg("observers"), py::arg("azimuth_deg"), py::arg("params"));
 
   DefineSceneRendering(m);
+  DefineTubeRaycast(m);
 }
 
 }  // namespace ilrs::bindings
