@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['CancelToken', 'CostmapParams', 'DStarLite', 'ElevationMap', 'EnergyModel', 'FrontierCluster', 'FusionParams', 'GoalOccupied', 'GoalOutsideMap', 'HazardParams', 'HorizonParams', 'HybridAStarOptions', 'LETHAL_COST', 'NoPathFound', 'OccupancyParams', 'PinholeIntrinsics', 'PlanCancelled', 'PlannerTimedOut', 'PlanningError', 'RaycastParams', 'SceneLighting', 'StartOccupied', 'StartOutsideMap', 'SurfaceParams', 'VoxelGeometry', 'VoxelInsertion', 'VoxelMap', 'compute_costmap', 'compute_hazard_layers', 'compute_horizons', 'compute_horizons_along', 'depth_to_points', 'plan_grid_astar', 'plan_hybrid_astar', 'plan_traverse', 'plan_voxel_path', 'polyline_cells', 'render_depth', 'render_scene', 'segment_cost', 'shift_grid', 'smooth_path', 'sun_visibility', 'voxels_on_segment']
+__all__: list[str] = ['CancelToken', 'CostmapParams', 'DStarLite', 'ElevationMap', 'EnergyModel', 'FrontierCluster', 'FusionParams', 'GoalOccupied', 'GoalOutsideMap', 'HazardParams', 'HorizonParams', 'HybridAStarOptions', 'LETHAL_COST', 'NoPathFound', 'OccupancyParams', 'PinholeIntrinsics', 'PlanCancelled', 'PlannerTimedOut', 'PlanningError', 'RaycastParams', 'SceneLighting', 'StartOccupied', 'StartOutsideMap', 'SurfaceParams', 'VoxelGeometry', 'VoxelInsertion', 'VoxelMap', 'cast_tube_rays', 'compute_costmap', 'compute_hazard_layers', 'compute_horizons', 'compute_horizons_along', 'depth_to_points', 'plan_grid_astar', 'plan_hybrid_astar', 'plan_traverse', 'plan_voxel_path', 'polyline_cells', 'render_depth', 'render_scene', 'segment_cost', 'shift_grid', 'smooth_path', 'sun_visibility', 'voxels_on_segment']
 class HazardParams:
     def __init__(self) -> None:
         ...
@@ -562,6 +562,8 @@ class VoxelMap:
     @property
     def params(self) -> OccupancyParams:
         ...
+def cast_tube_rays(knots_x_m: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], radii_m: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], axis_y_m: typing.SupportsFloat | typing.SupportsIndex, axis_z_m: typing.SupportsFloat | typing.SupportsIndex, origin_m: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], directions: numpy.ndarray, max_range_m: typing.SupportsFloat | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+    ...
 def compute_costmap(slope_deg: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], roughness_m: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], step_m: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], belly_m: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], params: CostmapParams, region: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex], cost: numpy.ndarray) -> None:
     ...
 def compute_hazard_layers(elevation_m: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], params: HazardParams, region: tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex], slope_deg: numpy.ndarray, roughness_m: numpy.ndarray, step_m: numpy.ndarray, belly_m: numpy.ndarray) -> None:
