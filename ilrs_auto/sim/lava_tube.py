@@ -8,8 +8,8 @@ range.
 
 The wall is a surface of revolution, so the distance from a point to it equals the distance,
 in the point's meridian half-plane (u = x, v = distance from the axis), to the radius profile
-polyline: :meth:`LavaTube.sdf` is exact. Ray casting solves each frustum's quadric
-analytically (:meth:`LavaTube.raycast`).
+polyline: :meth:`LavaTube.sdf` is exact. Ray casting (:meth:`LavaTube.raycast`) solves each
+frustum's quadric analytically in the C++ core (``cpp/include/ilrs/sim/tube_raycast.h``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from ilrs_auto import _core
 from ilrs_auto.perception.voxels import VoxelGrid
 
 FloatArray = npt.NDArray[np.float64]
@@ -118,46 +119,23 @@ class LavaTube:
         self, origin_m: npt.ArrayLike, directions: npt.ArrayLike, max_range_m: float
     ) -> FloatArray:
         """Range (metres) along each of (N, 3) unit ``directions`` from ``origin_m`` (inside the
-        tube) to the wall; +inf where the wall is farther than ``max_range_m``."""
-        o = np.asarray(origin_m, np.float64).reshape(3)
-        d = np.asarray(directions, np.float64).reshape(-1, 3)
-        # Frusta: the profile's segments plus level cylinders beyond both ends, each a quadric
-        #   (y - yc)^2 + (z - zc)^2 = (a + s (x - x_k))^2  on  x_lo <= x <= x_hi.
-        x_lo = np.concatenate([[-np.inf], self.knots_x_m])
-        x_hi = np.concatenate([self.knots_x_m, [np.inf]])
-        x_k = np.concatenate([[self.knots_x_m[0]], self.knots_x_m])
-        a = np.concatenate([[self.radii_m[0]], self.radii_m])
-        slope = np.concatenate([[0.0], np.diff(self.radii_m) / np.diff(self.knots_x_m), [0.0]])
+        tube) to the wall; +inf where the wall is farther than ``max_range_m``.
 
-        oy, oz = o[1] - self.axis_y_m, o[2] - self.axis_z_m
-        dx, dy, dz = d[:, 0:1], d[:, 1:2], d[:, 2:3]
-        # Radius along the ray: R(t) = ra + rb t.
-        ra = a + slope * (o[0] - x_k)
-        rb = slope * dx
-        qa = dy * dy + dz * dz - rb * rb
-        qb = 2.0 * (oy * dy + oz * dz - ra * rb)
-        qc = oy * oy + oz * oz - ra * ra
-        with np.errstate(divide="ignore", invalid="ignore"):
-            disc = qb * qb - 4.0 * qa * qc
-            sq = np.sqrt(np.maximum(disc, 0.0))
-            quadratic = np.abs(qa) > 1e-12
-            roots = [
-                np.where(quadratic, (-qb - sq) / (2.0 * qa), -qc / qb),
-                np.where(quadratic, (-qb + sq) / (2.0 * qa), np.nan),
-            ]
-            best = np.full(d.shape[0], np.inf)
-            for t in roots:
-                x = o[0] + t * dx
-                ok = (
-                    (t > 1e-9)
-                    & (disc >= 0.0)
-                    & (x >= x_lo)
-                    & (x <= x_hi)
-                    & (ra + rb * t > 0.0)  # the tube's nappe of the cone, not its mirror
-                )
-                best = np.minimum(best, np.where(ok, t, np.inf).min(axis=1))
-        best[best > max_range_m] = np.inf
-        return best
+        Exact (the C++ core solves each frustum's quadric): a hit at exactly ``max_range_m``
+        counts; a ray from the rock returns where it enters the void; a ray leaving along an
+        open end has no hit."""
+        o = np.asarray(origin_m, np.float64).reshape(3)
+        d = np.ascontiguousarray(np.asarray(directions, np.float64).reshape(-1, 3))
+        ranges: FloatArray = _core.cast_tube_rays(
+            np.asarray(self.knots_x_m, np.float64),
+            np.asarray(self.radii_m, np.float64),
+            float(self.axis_y_m),
+            float(self.axis_z_m),
+            o,
+            d,
+            float(max_range_m),
+        )
+        return ranges
 
     def scan(
         self,

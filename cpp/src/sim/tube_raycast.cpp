@@ -71,9 +71,11 @@ double TubeProfile::SegmentHit(std::size_t segment, const double o[3], const dou
   const double qc = o[1] * o[1] + o[2] * o[2] - ra * ra;
   const double quarter_disc = half_qb * half_qb - qa * qc;
   if (!(quarter_disc >= 0.0)) return kInf;
-  // Cancellation-free roots: q / qa and qc / q with q = -(half_qb + sign(half_qb) sqrt).
-  const double q = -(half_qb + std::copysign(std::sqrt(quarter_disc), half_qb));
-  double roots[2] = {q / qa, qc / q};
+  // Cancellation-free roots: q / qa and qc / q with q = -(half_qb + sign(half_qb) sqrt), or
+  // +-sqrt / qa when symmetric (so a ray across the axis meets a cylinder at exactly r).
+  const double root_disc = std::sqrt(quarter_disc);
+  const double q = -(half_qb + std::copysign(root_disc, half_qb));
+  double roots[2] = {q / qa, half_qb == 0.0 ? root_disc / qa : qc / q};
   if (roots[0] > roots[1]) std::swap(roots[0], roots[1]);
   for (const double t : roots) {
     // Division by zero gives an infinite or NaN root: no crossing.
