@@ -13,6 +13,7 @@
 #include "ilrs/sim/horizon.h"
 #include "ilrs/sim/stereo_render.h"
 #include "ilrs/sim/tube_raycast.h"
+#include "ilrs/sim/tube_render.h"
 
 namespace ilrs::bindings {
 
@@ -171,6 +172,59 @@ void DefineTubeRaycast(py::module_& m) {
       py::arg("origin_m"), py::arg("directions"), py::arg("max_range_m"));
 }
 
+
+// Shaded rendering inside a lava tube (tube_render.h).
+void DefineTubeRendering(py::module_& m) {
+  m.def(
+      "render_tube_scene",
+      [](const CArray<double>& knots_x_m, const CArray<double>& radii_m, double axis_y_m,
+         double axis_z_m, const perception::PinholeIntrinsics& intrinsics,
+         const CArray<double>& position_m, const CArray<double>& rotation, double max_range_m,
+         const sim::SurfaceParams& surface,
+         const std::tuple<double, double, double>& light_position_m,
+         double light_intensity, const std::tuple<double, double, double>& sun_direction,
+         double sun_irradiance, const std::tuple<double, double, double, double>& skylight,
+         double min_irradiance) {
+        if (knots_x_m.ndim() != 1 || radii_m.ndim() != 1) {
+          throw py::value_error("knots_x_m and radii_m must be 1D, got " +
+                                ShapeText(knots_x_m) + " and " + ShapeText(radii_m));
+        }
+        const sim::TubeWall wall(
+            std::vector<double>(knots_x_m.data(), knots_x_m.data() + knots_x_m.size()),
+            std::vector<double>(radii_m.data(), radii_m.data() + radii_m.size()), axis_y_m,
+            axis_z_m);
+        const perception::CameraPose pose = PoseFromArrays(position_m, rotation);
+        sim::TubeLighting lighting;
+        lighting.light_position_m[0] = std::get<0>(light_position_m);
+        lighting.light_position_m[1] = std::get<1>(light_position_m);
+        lighting.light_position_m[2] = std::get<2>(light_position_m);
+        lighting.light_intensity = light_intensity;
+        lighting.sun_direction[0] = std::get<0>(sun_direction);
+        lighting.sun_direction[1] = std::get<1>(sun_direction);
+        lighting.sun_direction[2] = std::get<2>(sun_direction);
+        lighting.sun_irradiance = sun_irradiance;
+        lighting.skylight = {std::get<0>(skylight), std::get<1>(skylight), std::get<2>(skylight),
+                             std::get<3>(skylight)};
+        lighting.min_irradiance = min_irradiance;
+        intrinsics.Validate();
+        const int rows = intrinsics.height_px, cols = intrinsics.width_px;
+        py::array_t<float> depth({rows, cols}), irradiance({rows, cols}), radiance({rows, cols});
+        const sim::TubeImages out{{depth.mutable_data(), rows, cols},
+                                  {irradiance.mutable_data(), rows, cols},
+                                  {radiance.mutable_data(), rows, cols}};
+        {
+          py::gil_scoped_release release;
+          sim::RenderTubeScene(wall, intrinsics, pose, max_range_m, lighting, surface, out);
+        }
+        return py::make_tuple(depth, irradiance, radiance);
+      },
+      py::arg("knots_x_m"), py::arg("radii_m"), py::arg("axis_y_m"), py::arg("axis_z_m"),
+      py::arg("intrinsics"), py::arg("position_m"), py::arg("rotation"), py::arg("max_range_m"),
+      py::arg("surface"), py::arg("light_position_m"), py::arg("light_intensity"),
+      py::arg("sun_direction") = std::make_tuple(0.0, 0.0, 1.0), py::arg("sun_irradiance") = 0.0,
+      py::arg("skylight") = std::make_tuple(0.0, 0.0, 0.0, 0.0),
+      py::arg("min_irradiance") = 1e-3);
+}
 }  // namespace
 
 void DeclareSim(py::module_& m) {
@@ -265,6 +319,7 @@ void DefineSim(py::module_& m) {
 
   DefineSceneRendering(m);
   DefineTubeRaycast(m);
+  DefineTubeRendering(m);
 }
 
 }  // namespace ilrs::bindings
