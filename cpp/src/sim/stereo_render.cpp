@@ -142,13 +142,15 @@ void RenderScene(GridView<const float> heights_m, const perception::PinholeIntri
   const double reach = params.max_range_m + (shadows ? lighting.shadow_max_distance_m : 0.0) + res;
   thread_local HeightfieldPyramid pyramid;
   pyramid.Build(heights_m, res, HeightfieldPyramid::PatchesAround(heights_m, res, o[0], o[1], reach));
+  thread_local ViewpointCaster caster;
+  caster.Build(pyramid, o, params.max_range_m);
 
   for (int v = 0; v < rows; ++v) {
     for (int u = 0; u < cols; ++u) {
       // The primary ray, cast as RenderDepth casts it.
       double d[3], depth_per_range = 0.0;
       PixelRay(intrinsics, pose, u, v, d, &depth_per_range);
-      const double hit_t = pyramid.CastRay(o, d, params.min_range_m, params.max_range_m);
+      const double hit_t = caster.CastRay(d, params.min_range_m, params.max_range_m);
       if (std::isnan(hit_t)) {
         out.depth_m(v, u) = kNaN;
         out.irradiance(v, u) = 0.0f;

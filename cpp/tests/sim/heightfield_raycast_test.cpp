@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace ilrs::sim {
@@ -216,6 +218,34 @@ TEST(HeightfieldPyramid, RandomRaysAreExactAgainstAFineMarch) {
   EXPECT_GT(misses, 300);
 }
 
+// Narrow maps (a few patches, not a power of two): blocks reach past the map's side, and a ray
+// that leaves the map there has ended, however long it stays inside such a block.
+TEST(HeightfieldPyramid, RaysLeavingANarrowMapThroughAClippedBlockEndThere) {
+  std::mt19937 rng(19);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  int misses = 0;
+  for (int field = 0; field < 12; ++field) {
+    const int rows = 20 + static_cast<int>(unit(rng) * 30), cols = 3 + field % 5;
+    const Field f = RandomField(rng, rows, cols, 0.13);
+    HeightfieldPyramid pyramid;
+    pyramid.Build(f.view(), f.res, Region::Whole(rows, cols));
+    for (int i = 0; i < 300; ++i) {
+      const double o[3] = {(0.5 + unit(rng) * (cols - 1)) * f.res,
+                           (0.5 + unit(rng) * (rows - 1)) * f.res, 0.5 + 3.0 * unit(rng)};
+      double d[3] = {unit(rng) < 0.5 ? 0.3 : -0.3, normal(rng), -0.3 - unit(rng)};
+      const double n = std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+      for (double& x : d) x /= n;
+      const double t = pyramid.CastRay(o, d, 0.0, 10.0);
+      if (std::isnan(t)) ++misses;
+      ExpectAgreesWithFineMarch(f, o, d, 0.0, 10.0, t,
+                                "field " + std::to_string(field) + " ray " + std::to_string(i));
+      if (HasFatalFailure()) return;
+    }
+  }
+  EXPECT_GT(misses, 500);
+}
+
 TEST(HeightfieldPyramid, GrazingOverAPeakHitsJustBelowItsTopAndMissesJustAbove) {
   Field f{11, 11, 1.0, std::vector<float>(121, 0.0f)};
   f.h[5 * 11 + 5] = 1.0f;  // one centre at (5.5, 5.5) raised 1 m
@@ -296,6 +326,173 @@ TEST(RenderDepth, WindowedFrameEqualsTheWholeGridCast) {
     }
   }
   EXPECT_GT(hits, 1000);
+}
+
+// ---- Many rays from one viewpoint ---------------------------------------------------------
+
+// The viewpoint's casts against the pyramid's own and the fine march: rays in every azimuth
+// (the sectors wrap at +x), along the axes, straight up and down, nearly level, rising, from
+// viewpoints over, beside and under the map, with t ranges inside max_range.
+TEST(ViewpointCaster, RandomRaysEqualThePyramidsCastAndTheFineMarch) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  int hits = 0, misses = 0, skipped = 0;
+  for (int field = 0; field < 8; ++field) {
+    const int rows = 9 + static_cast<int>(unit(rng) * 50), cols = 5 + static_cast<int>(unit(rng) * 60);
+    const Field f = RandomField(rng, rows, cols, field % 2 ? 0.5 : 0.13);
+    HeightfieldPyramid pyramid;
+    pyramid.Build(f.view(), f.res, Region::Whole(rows, cols));
+    for (int view = 0; view < 4; ++view) {
+      const double o[3] = {(unit(rng) * 1.2 - 0.1) * cols * f.res,
+                           (unit(rng) * 1.2 - 0.1) * rows * f.res, -1.0 + 7.0 * unit(rng)};
+      const double max_range = 0.5 + 20.0 * unit(rng);
+      ViewpointCaster caster;
+      caster.Build(pyramid, o, max_range);
+      for (int i = 0; i < 150; ++i) {
+        double d[3] = {normal(rng), normal(rng), normal(rng) - 0.5};
+        const int kind = i % 8;
+        if (kind == 1) d[0] = 0.0;                // parallel to the y axis
+        if (kind == 2) d[1] = 0.0;                // parallel to the x axis
+        if (kind == 3) d[0] = d[1] = 0.0;         // straight up or down
+        if (kind == 4) d[2] = -0.02 * unit(rng);  // nearly level
+        if (kind == 5) d[2] = std::abs(d[2]);     // rising
+        if (kind == 6) d[1] = 1e-9 * normal(rng); // just either side of +-x
+        const double n = std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+        if (n == 0.0) continue;
+        for (double& x : d) x /= n;
+        const double t_min = unit(rng) < 0.5 ? 0.0 : unit(rng) * max_range;
+        const double t_max = t_min + (max_range - t_min) * unit(rng);
+        const double t = caster.CastRay(d, t_min, t_max);
+        const double t_pyramid = pyramid.CastRay(o, d, t_min, t_max);
+        const std::string what = "field " + std::to_string(field) + " view " +
+                                 std::to_string(view) + " ray " + std::to_string(i);
+        ASSERT_EQ(std::isnan(t), std::isnan(t_pyramid))
+            << what << ": " << t << " vs " << t_pyramid << " o " << o[0] << "," << o[1] << ","
+            << o[2] << " d " << d[0] << "," << d[1] << "," << d[2] << " t " << t_min << ".."
+            << t_max << " range " << max_range << " start " << caster.WalkStart(d, t_min, t_max);
+        if (!std::isnan(t)) {
+          ASSERT_NEAR(t, t_pyramid, 1e-9) << what;
+          if (caster.WalkStart(d, t_min, t_max) > t_min) ++skipped;
+        }
+        std::isnan(t) ? ++misses : ++hits;
+        ExpectAgreesWithFineMarch(f, o, d, t_min, t_max, t, what);
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+  EXPECT_GT(hits, 600);
+  EXPECT_GT(misses, 600);
+  EXPECT_GT(skipped, 100);  // the table let many rays start their walk late
+}
+
+// Isolated spikes on flat ground, seen by rays within a few degrees of the +x axis (where the
+// sectors wrap) and of the other axes and diagonals, from viewpoints off the cell centres: every
+// ray hits or misses as the pyramid's cast does.
+TEST(ViewpointCaster, SpikesAcrossTheSectorsWrapAreSeen) {
+  const int n = 60;
+  const double res = 0.25;
+  Field f{n, n, res, std::vector<float>(n * n, 0.0f)};
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  for (int r = 1; r < n; r += 3)
+    for (int c = 2; c < n; c += 4) f.h[r * n + c] = static_cast<float>(0.5 + 2.0 * unit(rng));
+  HeightfieldPyramid pyramid;
+  pyramid.Build(f.view(), f.res, Region::Whole(n, n));
+  int hits = 0;
+  for (int view = 0; view < 20; ++view) {
+    const double o[3] = {(25.0 + 10.0 * unit(rng)) * res, (25.0 + 10.0 * unit(rng)) * res,
+                         0.3 + 2.0 * unit(rng)};
+    ViewpointCaster caster;
+    caster.Build(pyramid, o, 6.0);
+    for (int i = 0; i < 400; ++i) {
+      const double azimuth = (i % 8) * M_PI / 4.0 + 0.08 * (unit(rng) - 0.5);
+      const double down = 0.4 * unit(rng) - 0.05;
+      const double d[3] = {std::cos(azimuth) * std::cos(down),
+                           std::sin(azimuth) * std::cos(down), -std::sin(down)};
+      const double t = caster.CastRay(d, 0.1, 6.0), t_pyramid = pyramid.CastRay(o, d, 0.1, 6.0);
+      ASSERT_EQ(std::isnan(t), std::isnan(t_pyramid)) << "view " << view << " ray " << i;
+      if (!std::isnan(t)) {
+        ASSERT_NEAR(t, t_pyramid, 1e-9) << "view " << view << " ray " << i;
+        ++hits;
+      }
+    }
+  }
+  EXPECT_GT(hits, 2000);
+}
+
+// A map one patch wide along x, the viewpoint over it off the centre line: each patch reaches
+// across the +x axis (where the sectors wrap) and alone covers its cells of the table, so a
+// sector range cut short there would let rays pass through the wall ahead.
+TEST(ViewpointCaster, AOnePatchStripAcrossTheWrapIsSeen) {
+  const int cols = 80;
+  const double res = 0.25;
+  Field f{2, cols, res, std::vector<float>(2 * cols, 0.0f)};
+  // Low ground near the viewpoints (over column 40), a 2 m wall from a metre out on either side.
+  for (int i = 0; i < 2 * cols; ++i) {
+    f.h[i] = std::abs(i % cols - 40) >= 5 ? 2.0f : static_cast<float>(0.05 * std::sin(0.7 * i));
+  }
+  HeightfieldPyramid pyramid;
+  pyramid.Build(f.view(), f.res, Region::Whole(2, cols));
+  int hits = 0;
+  for (const double y_offset : {0.1, 0.3, 0.5, 0.7, 0.9}) {
+    for (const double x_sign : {1.0, -1.0}) {
+      const double o[3] = {40.3 * res, (0.5 + y_offset) * res, 0.6};
+      ViewpointCaster caster;
+      caster.Build(pyramid, o, 8.0);
+      for (int i = 0; i < 600; ++i) {
+        // Within 0.15 rad of the axis, falling gently: most meet the wall's face.
+        const double azimuth = 0.3 * (i / 599.0 - 0.5), down = 0.05 + 0.003 * ((i * 37) % 100);
+        const double d[3] = {x_sign * std::cos(azimuth) * std::cos(down),
+                             std::sin(azimuth) * std::cos(down), -std::sin(down)};
+        const double t = caster.CastRay(d, 0.1, 8.0), t_pyramid = pyramid.CastRay(o, d, 0.1, 8.0);
+        ASSERT_EQ(std::isnan(t), std::isnan(t_pyramid)) << y_offset << " " << x_sign << " " << i;
+        if (!std::isnan(t)) {
+          ASSERT_NEAR(t, t_pyramid, 1e-9) << y_offset << " " << x_sign << " " << i;
+          ++hits;
+        }
+      }
+    }
+  }
+  EXPECT_GT(hits, 2000);
+}
+
+// Over flat ground the table is tight: a falling ray starts its walk within two rings (of
+// horizontal distance) of where it hits, and a rising one is dismissed without a walk.
+TEST(ViewpointCaster, WalksStartNearTheGroundAndSkyRaysHaveNone) {
+  const int n = 120;
+  Field f{n, n, 0.25, std::vector<float>(n * n, 0.0f)};
+  HeightfieldPyramid pyramid;
+  pyramid.Build(f.view(), f.res, Region::Whole(n, n));
+  const double o[3] = {15.0, 15.0, 1.5}, max_range = 12.0;
+  ViewpointCaster caster;
+  caster.Build(pyramid, o, max_range);
+  const double ring = max_range / ViewpointCaster::kRings;
+  for (int i = 0; i < 64; ++i) {
+    const double azimuth = 2.0 * M_PI * i / 64.0, down = 0.15 + 0.02 * (i % 30);
+    const double d[3] = {std::cos(azimuth) * std::cos(down), std::sin(azimuth) * std::cos(down),
+                         -std::sin(down)};
+    const double t_hit = 1.5 / std::sin(down);
+    if (t_hit > max_range) continue;
+    const double start = caster.WalkStart(d, 0.3, max_range);
+    const double horizontal = std::cos(down);
+    EXPECT_LE(start, t_hit) << i;
+    EXPECT_GE(start * horizontal, t_hit * horizontal - 2.0 * ring) << i;
+    EXPECT_NEAR(caster.CastRay(d, 0.3, max_range), t_hit, 1e-9) << i;
+    const double up[3] = {d[0], d[1], 0.05};
+    EXPECT_TRUE(std::isnan(caster.WalkStart(up, 0.3, max_range))) << i;
+  }
+}
+
+TEST(ViewpointCaster, BadRangeThrows) {
+  Field f{4, 4, 1.0, std::vector<float>(16, 0.0f)};
+  HeightfieldPyramid pyramid;
+  pyramid.Build(f.view(), f.res, Region::Whole(4, 4));
+  ViewpointCaster caster;
+  const double o[3] = {1.0, 1.0, 1.0};
+  EXPECT_THROW(caster.Build(pyramid, o, 0.0), std::invalid_argument);
+  EXPECT_THROW(caster.Build(pyramid, o, std::numeric_limits<double>::infinity()),
+               std::invalid_argument);
 }
 
 }  // namespace

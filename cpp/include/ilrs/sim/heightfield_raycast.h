@@ -19,7 +19,9 @@
 // Cost: the rays walk the patches cell by cell (2D DDA) through a maximum-height pyramid (the
 // highest corner of every 2^k x 2^k block of patches, k = 0, 1, ...): a ray that stays above a
 // block's maximum crosses the whole block in one step, so a ray costs O(log n) steps per stretch
-// of open sky plus O(1) per patch near the surface.
+// of open sky plus O(1) per patch near the surface. The rays of a frame, which all leave the
+// camera's centre, first skip the open space around the camera through a polar table of
+// maximum heights (ViewpointCaster), so most start their walk next to what they hit.
 #pragma once
 
 #include <cstddef>
@@ -61,12 +63,28 @@ class HeightfieldPyramid {
                  double t_max) const;
 
   double resolution_m() const { return resolution_m_; }
+  // The window: its lower-left patch in the grid and its size in patches.
+  int row0() const { return row0_; }
+  int col0() const { return col0_; }
+  int rows() const { return rows_; }
+  int cols() const { return cols_; }
+  // The highest corner of window patch (r, c) (0 <= r < rows(), 0 <= c < cols()), +inf where a
+  // corner is unknown.
+  float PatchMax(int r, int c) const { return max_m_[static_cast<std::size_t>(r) * cols_ + c]; }
 
  private:
+  friend class ViewpointCaster;
   static constexpr int kMaxLevels = 32;
 
+  // The cast from t_start (which must lie in the window, else no hit), walking from blocks of
+  // 2^level patches; the hit is the first one in [t_start, t_max].
+  double CastFrom(const double origin_m[3], const double direction[3], double t_start,
+                  double t_max, int level) const;
+  // Whether origin_m + t * direction lies in the window's part of the surface's domain.
+  bool InWindow(const double origin_m[3], const double direction[3], double t) const;
+
   GridView<const float> heights_{nullptr, 0, 0};
-  double resolution_m_ = 1.0;
+  double resolution_m_ = 1.0, inv_resolution_m_ = 1.0;
   int row0_ = 0, col0_ = 0;  // grid patch of the window's lower-left patch
   int rows_ = 0, cols_ = 0;  // patches in the window
   int levels_ = 0;
@@ -75,10 +93,48 @@ class HeightfieldPyramid {
   std::vector<float> max_m_;  // level 0 first; +inf where a corner is unknown
 };
 
+// Exact casts of many rays from one viewpoint (a camera's centre). Around the viewpoint a polar
+// table of kSectors azimuth sectors by kRings rings of horizontal distance (max_range_m /
+// kRings wide) holds, per cell, the highest corner of every pyramid patch that reaches into it.
+// A ray's horizontal track is a half-line from the viewpoint, so it stays in one sector: it
+// skips each ring where its lowest point is above the cell's maximum (nothing there to meet)
+// and starts the pyramid walk, at single patches, in the first ring where it might meet the
+// surface; a ray that clears every ring has no hit.
+//
+// Keeps a reference to the pyramid (it must outlive this and not be rebuilt while it is used).
+// Build reuses the storage: no allocation after the first.
+class ViewpointCaster {
+ public:
+  static constexpr int kSectors = 1024;  // of the full turn
+  static constexpr int kRings = 64;      // over max_range_m
+  static constexpr int kRingsPerGroup = 8;
+  static constexpr int kGroups = kRings / kRingsPerGroup;
+
+  // Cost O(window patches within max_range_m of the viewpoint times the cells each reaches).
+  void Build(const HeightfieldPyramid& pyramid, const double viewpoint_m[3], double max_range_m);
+  // pyramid.CastRay(viewpoint_m, direction, t_min, t_max), to double rounding (the walk may
+  // start later, at the first ring where a hit is possible), for t_max <= max_range_m.
+  double CastRay(const double direction[3], double t_min, double t_max) const;
+  // CastRay in two halves: where the ray's walk starts (no hit lies in [t_min, the result);
+  // NaN when the ray has no hit at all), then the walk from there.
+  double WalkStart(const double direction[3], double t_min, double t_max) const;
+  double CastFrom(const double direction[3], double t_start, double t_max) const;
+
+ private:
+  const HeightfieldPyramid* pyramid_ = nullptr;
+  double viewpoint_m_[3] = {0.0, 0.0, 0.0};
+  double max_range_m_ = 0.0;
+  double ring_m_ = 1.0, inv_ring_m_ = 1.0;
+  std::vector<float> max_m_;        // kSectors rows of kRings; -inf where no patch reaches
+  std::vector<float> slope_threshold_;  // kSectors rows of kRings (see Build)
+  std::vector<float> group_threshold_;  // kSectors rows of kGroups: each group's last ring's
+};
+
 // Renders into `depth_out` (intrinsics.height_px x intrinsics.width_px) metres along the optical
 // axis (what depth cameras report) from pixel rays cast from min_range_m to max_range_m; NaN
 // where a ray has no hit. Builds the pyramid of the patches within max_range_m of the camera in
-// a per-thread buffer (no allocation once it has grown), then casts from it.
+// a per-thread buffer (no allocation once it has grown), then casts from it through a
+// ViewpointCaster.
 void RenderDepth(GridView<const float> heights_m, const perception::PinholeIntrinsics& intrinsics,
                  const perception::CameraPose& pose, const RaycastParams& params,
                  GridView<float> depth_out);

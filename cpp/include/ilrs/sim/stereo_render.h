@@ -5,8 +5,9 @@
 // cell centres bilinear). Camera poses and intrinsics as in perception/elevation_map.h (camera
 // x right, y down, z forward).
 //
-// Per pixel the primary ray is cast exactly as RenderDepth casts it (same pyramid and exact
-// intersection with the bilinear surface of heightfield_raycast.h, so depths agree bit for bit).
+// Per pixel the primary ray is cast exactly as RenderDepth casts it (a ViewpointCaster at the
+// camera over the pyramid, exact intersection with the bilinear surface of
+// heightfield_raycast.h, so depths agree bit for bit).
 // At the hit point:
 //  - the surface normal is the gradient of the bilinear surface there;
 //  - sunlight: irradiance = sun_irradiance * max(0, n . s), times 0 when a shadow ray from the
@@ -21,8 +22,8 @@
 // misses get NaN depth and zero irradiance and radiance.
 //
 // Cost: one maximum-height pyramid over the patches within max_range + shadow_max_distance_m of
-// the camera (kept per thread between frames), then per pixel the two casts of
-// heightfield_raycast.h: a high Sun costs a few pyramid steps, a low Sun over rough ground more.
+// the camera and a ViewpointCaster (both kept per thread between frames), then per pixel the
+// two casts of heightfield_raycast.h: a high Sun costs a few pyramid steps, a low Sun over rough ground more.
 #pragma once
 
 #include <cstdint>
