@@ -9,6 +9,7 @@ Everything runs pinned to one CPU core (``os.sched_setaffinity``) so the numbers
 1. Depth frames of 640 x 480 (70 deg field of view, the default scenario's 10 m range and 0.5 m
    grid) against the LOLA tile with its rocks (``build_world`` on the default scenario), from
    the mission's start looking towards the goal: the C++ ray caster (``_core.render_depth``:
+   a polar table of maximum heights around the camera skips the open space near it, then a
    cell-by-cell walk through a maximum-height pyramid, exact intersection with the bilinear
    surface in each cell) against a numpy ray-marching reference written here, vectorised over
    all pixels: march at half a cell from ``min_range`` with a last sample at ``max_range``

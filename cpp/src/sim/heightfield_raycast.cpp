@@ -130,10 +130,11 @@ void HeightfieldPyramid::Build(GridView<const float> heights_m, double resolutio
 
 bool HeightfieldPyramid::InWindow(const double origin_m[3], const double direction[3],
                                   double t) const {
+  // As CastFrom tests its start.
   const double inv_res = inv_resolution_m_;
-  const double u = (origin_m[0] + direction[0] * t) * inv_res - 0.5 - col0_;
-  const double v = (origin_m[1] + direction[1] * t) * inv_res - 0.5 - row0_;
-  return u >= 0.0 && v >= 0.0 && u < cols_ && v < rows_;
+  const double u = origin_m[0] * inv_res - 0.5 + direction[0] * inv_res * t;
+  const double v = origin_m[1] * inv_res - 0.5 + direction[1] * inv_res * t;
+  return u >= col0_ && v >= row0_ && u < col0_ + cols_ && v < row0_ + rows_;
 }
 
 double HeightfieldPyramid::CastRay(const double origin_m[3], const double direction[3],

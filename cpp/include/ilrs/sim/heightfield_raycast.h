@@ -99,10 +99,13 @@ class HeightfieldPyramid {
 // A ray's horizontal track is a half-line from the viewpoint, so it stays in one sector: it
 // skips each ring where its lowest point is above the cell's maximum (nothing there to meet)
 // and starts the pyramid walk, at single patches, in the first ring where it might meet the
-// surface; a ray that clears every ring has no hit.
+// surface; a ray that clears every ring has no hit. The table is kept as slope thresholds (a
+// ray clears rings 0..k exactly when its slope dz/dr exceeds the k-th), so a ray finds its first
+// ring in kGroups + kRingsPerGroup comparisons. The cells are widened by far more than
+// rounding, so no hit is ever skipped.
 //
 // Keeps a reference to the pyramid (it must outlive this and not be rebuilt while it is used).
-// Build reuses the storage: no allocation after the first.
+// Build reuses the storage (two kSectors x kRings float tables): no allocation after the first.
 class ViewpointCaster {
  public:
   static constexpr int kSectors = 1024;  // of the full turn
@@ -113,7 +116,8 @@ class ViewpointCaster {
   // Cost O(window patches within max_range_m of the viewpoint times the cells each reaches).
   void Build(const HeightfieldPyramid& pyramid, const double viewpoint_m[3], double max_range_m);
   // pyramid.CastRay(viewpoint_m, direction, t_min, t_max), to double rounding (the walk may
-  // start later, at the first ring where a hit is possible), for t_max <= max_range_m.
+  // start later, at the first ring where a hit is possible). Beyond max_range_m, or for a
+  // (nearly) vertical ray, the table gives no bound and the walk starts at t_min.
   double CastRay(const double direction[3], double t_min, double t_max) const;
   // CastRay in two halves: where the ray's walk starts (no hit lies in [t_min, the result);
   // NaN when the ray has no hit at all), then the walk from there.
@@ -125,7 +129,7 @@ class ViewpointCaster {
   double viewpoint_m_[3] = {0.0, 0.0, 0.0};
   double max_range_m_ = 0.0;
   double ring_m_ = 1.0, inv_ring_m_ = 1.0;
-  std::vector<float> max_m_;        // kSectors rows of kRings; -inf where no patch reaches
+  std::vector<float> max_m_;            // kSectors rows of kRings; -inf where no patch reaches
   std::vector<float> slope_threshold_;  // kSectors rows of kRings (see Build)
   std::vector<float> group_threshold_;  // kSectors rows of kGroups: each group's last ring's
 };
