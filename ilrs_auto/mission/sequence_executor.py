@@ -81,7 +81,8 @@ class McuResult:
 
 
 class SequenceRobot(Protocol):
-    """What the executor commands: the simulated robot, or (later) the real one."""
+    """What the executor commands: the simulated robot, or a real one through its MCU link
+    (:class:`ilrs_auto.mission.linked_robot.LinkedRobot`)."""
 
     @property
     def position_xy_m(self) -> tuple[float, float]: ...
@@ -337,7 +338,7 @@ class SequenceExecutor:
         if isinstance(command, Sample):
             self._pass_time(command.duration_s, self.power.sample_w)
             record.outcome = Outcome.NOT_SIMULATED
-            record.detail += "no sampling in the simulator yet: time and energy charged, no sample"
+            record.detail += "the robot has no sampling instrument: time and energy charged"
             return None
         if isinstance(command, Downlink):
             self._pass_time(command.duration_s, self.power.downlink_w)

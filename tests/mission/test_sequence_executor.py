@@ -345,7 +345,7 @@ def test_runs_replay_exactly_and_write_json(tmp_path: Path) -> None:
     data = json.loads(path.read_text())
     assert data["result"] == "completed"
     assert [s["outcome"] for s in data["steps"]] == ["done", "done", "not simulated"]
-    assert data["steps"][2]["detail"].startswith("no sampling in the simulator yet")
+    assert data["steps"][2]["detail"].startswith("the robot has no sampling instrument")
 
 
 # ---- the simulated robot -------------------------------------------------------------------
