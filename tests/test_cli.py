@@ -8,7 +8,9 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from click.testing import CliRunner
@@ -211,10 +213,10 @@ def test_version() -> None:
     assert result.exit_code == 0 and "ilrs-auto, version" in result.output
 
 
-def test_entry_point_is_installed() -> None:
+def test_entry_point_is_installed(tool_missing: Callable[[str], NoReturn]) -> None:
     exe = shutil.which("ilrs-auto")
     if exe is None:
-        pytest.skip("the ilrs-auto script is not on PATH (package not installed)")
+        tool_missing("the ilrs-auto script is not on PATH (package not installed)")
     result = subprocess.run([exe, "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "run" in result.stdout
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
+from typing import NoReturn
 
 from firmware_bridge.codegen import generate_header, main
 from firmware_bridge.dictionary import default_dictionary, load_dictionary
@@ -66,10 +66,12 @@ int main(void)
 """
 
 
-def test_header_compiles_warning_free_and_agrees_on_lookups(tmp_path: Path) -> None:
+def test_header_compiles_warning_free_and_agrees_on_lookups(
+    tmp_path: Path, tool_missing: Callable[[str], NoReturn]
+) -> None:
     compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if compiler is None:
-        pytest.skip("no C compiler on PATH (cc, gcc or clang)")
+        tool_missing("no C compiler on PATH (cc, gcc or clang)")
     source = tmp_path / "use.c"
     source.write_text(PROGRAM, encoding="utf-8")
     binary = tmp_path / "use"

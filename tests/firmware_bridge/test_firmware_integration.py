@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -57,11 +58,11 @@ MODE_IDLE, MODE_DRIVING = 0, 1
 # ------------------------------------------------------------------------------------------
 
 
-def _build(build_dir: Path, target: str) -> Path:
+def _build(build_dir: Path, target: str, tool_missing: Callable[[str], NoReturn]) -> Path:
     try:
         return build_firmware(build_dir, target, TEST_KEYS, ROVER_R1)
     except FirmwareUnavailableError as error:
-        pytest.skip(str(error))
+        tool_missing(str(error))
     except FirmwareError as error:
         pytest.fail(str(error))
 
@@ -72,13 +73,13 @@ def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def host_image(build_dir: Path) -> Path:
-    return _build(build_dir, "host-tcp")
+def host_image(build_dir: Path, tool_missing: Callable[[str], NoReturn]) -> Path:
+    return _build(build_dir, "host-tcp", tool_missing)
 
 
 @pytest.fixture(scope="module")
-def board_image(build_dir: Path) -> Path:
-    return _build(build_dir, "mps2-an385-qemu")
+def board_image(build_dir: Path, tool_missing: Callable[[str], NoReturn]) -> Path:
+    return _build(build_dir, "mps2-an385-qemu", tool_missing)
 
 
 @pytest.fixture(scope="module")
@@ -183,13 +184,17 @@ class Board:
 
 @pytest.fixture(params=FIRMWARE_TARGETS)
 def board(
-    request: pytest.FixtureRequest, d: Dictionary, keys: KeyRing, tmp_path: Path
+    request: pytest.FixtureRequest,
+    d: Dictionary,
+    keys: KeyRing,
+    tmp_path: Path,
+    tool_missing: Callable[[str], NoReturn],
 ) -> Iterator[Board]:
     target: str = request.param
     try:
         require_firmware_tools(target)
     except FirmwareUnavailableError as error:
-        pytest.skip(str(error))
+        tool_missing(str(error))
     image = request.getfixturevalue("board_image" if target == "mps2-an385-qemu" else "host_image")
     firmware = FirmwareProcess(
         target, image, TEST_KEYS, tmp_path / f"{target}.log", robot_id=ROVER_R1

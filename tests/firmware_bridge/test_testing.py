@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -43,9 +45,11 @@ def test_an_unknown_target_is_refused(tmp_path: Path) -> None:
         FirmwareProcess("stm32", tmp_path / "image", TEST_KEYS, tmp_path / "log")
 
 
-def test_a_failed_build_raises_with_makes_output(tmp_path: Path) -> None:
+def test_a_failed_build_raises_with_makes_output(
+    tmp_path: Path, tool_missing: Callable[[str], NoReturn]
+) -> None:
     if shutil.which("make") is None or shutil.which("cc") is None:
-        pytest.skip("not on PATH: make or cc (needed to build the firmware)")
+        tool_missing("not on PATH: make or cc (needed to build the firmware)")
     (tmp_path / "host").write_text("a file where make wants a directory")
     with pytest.raises(FirmwareError, match=r"make rover_mcu_host failed:"):
         build_firmware(tmp_path, "host-tcp", TEST_KEYS)

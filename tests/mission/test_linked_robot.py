@@ -5,8 +5,9 @@ clock really waits, and steps an MCU link cannot run are listed before anything 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -134,13 +135,15 @@ steps:
 
 
 @pytest.mark.parametrize("target", ["host-tcp", "mps2-an385-qemu"])
-def test_the_same_sequence_runs_on_the_c_firmware(target: str, tmp_path: Path) -> None:
+def test_the_same_sequence_runs_on_the_c_firmware(
+    target: str, tmp_path: Path, tool_missing: Callable[[str], NoReturn]
+) -> None:
     """The reference firmware on the host and on the emulated Cortex-M3 board."""
     try:
         require_firmware_tools(target)
         image = build_firmware(tmp_path / "build", target, TEST_KEYS, robot_id=1)
     except FirmwareUnavailableError as error:
-        pytest.skip(str(error))
+        tool_missing(str(error))
     sequence, problems = parse_sequence(CHECKOUT, "checkout.yaml")
     assert sequence is not None and not problems
     dictionary = default_dictionary()
