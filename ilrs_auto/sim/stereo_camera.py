@@ -34,7 +34,7 @@ from ilrs_auto.perception.stereo import RectifiedStereoCamera
 FloatGrid = npt.NDArray[np.float32]
 U8 = npt.NDArray[np.uint8]
 
-__all__ = ["SceneLight", "StereoCamera", "StereoCameraConfig", "StereoFrame"]
+__all__ = ["SceneLight", "StereoCamera", "StereoCameraConfig", "StereoFrame", "StereoSensor"]
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,36 @@ class StereoFrame:
     exposure: float
 
 
-class StereoCamera:
+class StereoSensor:
+    """What every simulated stereo pair shares, whatever it renders: where the right camera
+    is, and how radiance becomes 8-bit grey (exposure, read noise). Subclasses set
+    ``config`` and ``_rng``."""
+
+    config: StereoCameraConfig
+    _rng: np.random.Generator
+
+    def right_pose(self, left_pose: CameraPose) -> CameraPose:
+        """The right camera: ``baseline_m`` along the left camera's x axis, same orientation."""
+        offset = self.config.baseline_m * left_pose.rotation[:, 0]
+        return CameraPose(left_pose.position_m + offset, left_pose.rotation)
+
+    def _exposure(self, radiance: FloatGrid) -> float:
+        if self.config.exposure is not None:
+            return self.config.exposure
+        lit = radiance[radiance > 0.0]
+        if lit.size == 0:
+            return self.config.max_exposure
+        bright = float(np.percentile(lit, 98.0))
+        return min(self.config.max_exposure, 200.0 / (255.0 * bright))
+
+    def _grey(self, radiance: FloatGrid, exposure: float) -> U8:
+        grey = (255.0 * exposure) * radiance.astype(np.float64)
+        if self.config.noise_dn > 0.0:
+            grey += self.config.noise_dn * self._rng.standard_normal(grey.shape)
+        return np.clip(np.rint(grey), 0, 255).astype(np.uint8)
+
+
+class StereoCamera(StereoSensor):
     """Renders stereo pairs; noise comes from ``rng`` so a seeded run repeats exactly."""
 
     def __init__(
@@ -208,11 +237,6 @@ class StereoCamera:
             math.radians(self.config.pitch_deg),
         )
 
-    def right_pose(self, left_pose: CameraPose) -> CameraPose:
-        """The right camera: ``baseline_m`` along the left camera's x axis, same orientation."""
-        offset = self.config.baseline_m * left_pose.rotation[:, 0]
-        return CameraPose(left_pose.position_m + offset, left_pose.rotation)
-
     def _radiance(
         self, heights_m: FloatGrid, pose: CameraPose, lighting: _core.SceneLighting
     ) -> tuple[FloatGrid, FloatGrid, FloatGrid]:
@@ -226,21 +250,6 @@ class StereoCamera:
             self._surface,
         )
         return depth, irradiance, radiance
-
-    def _exposure(self, radiance: FloatGrid) -> float:
-        if self.config.exposure is not None:
-            return self.config.exposure
-        lit = radiance[radiance > 0.0]
-        if lit.size == 0:
-            return self.config.max_exposure
-        bright = float(np.percentile(lit, 98.0))
-        return min(self.config.max_exposure, 200.0 / (255.0 * bright))
-
-    def _grey(self, radiance: FloatGrid, exposure: float) -> U8:
-        grey = (255.0 * exposure) * radiance.astype(np.float64)
-        if self.config.noise_dn > 0.0:
-            grey += self.config.noise_dn * self._rng.standard_normal(grey.shape)
-        return np.clip(np.rint(grey), 0, 255).astype(np.uint8)
 
     def render(self, heights_m: FloatGrid, left_pose: CameraPose, light: SceneLight) -> StereoFrame:
         """Both images of the pair at ``left_pose`` under ``light``."""

@@ -37,7 +37,7 @@ from ilrs_auto import _core
 from ilrs_auto.perception.elevation import CameraPose, PinholeCamera
 from ilrs_auto.perception.stereo import RectifiedStereoCamera
 from ilrs_auto.sim.lava_tube import LavaTube
-from ilrs_auto.sim.stereo_camera import SceneLight, StereoCameraConfig
+from ilrs_auto.sim.stereo_camera import SceneLight, StereoCameraConfig, StereoSensor
 
 FloatGrid = npt.NDArray[np.float32]
 U8 = npt.NDArray[np.uint8]
@@ -87,7 +87,7 @@ class TubeStereoFrame:
     exposure: float
 
 
-class TubeStereoCamera:
+class TubeStereoCamera(StereoSensor):
     """Renders stereo pairs inside ``tube``; noise comes from ``rng`` so a seeded run repeats
     exactly."""
 
@@ -141,11 +141,6 @@ class TubeStereoCamera:
             math.radians(self.config.pitch_deg),
         )
 
-    def right_pose(self, left_pose: CameraPose) -> CameraPose:
-        """The right camera: ``baseline_m`` along the left camera's x axis, same orientation."""
-        offset = self.config.baseline_m * left_pose.rotation[:, 0]
-        return CameraPose(left_pose.position_m + offset, left_pose.rotation)
-
     def _render(
         self, pose: CameraPose, lamp_at: npt.NDArray[np.float64], sun: SceneLight | None
     ) -> tuple[FloatGrid, FloatGrid, FloatGrid]:
@@ -174,21 +169,6 @@ class TubeStereoCamera:
             self.min_irradiance,
         )
         return depth, irradiance, radiance
-
-    def _exposure(self, radiance: FloatGrid) -> float:
-        if self.config.exposure is not None:
-            return self.config.exposure
-        lit = radiance[radiance > 0.0]
-        if lit.size == 0:
-            return self.config.max_exposure
-        bright = float(np.percentile(lit, 98.0))
-        return min(self.config.max_exposure, 200.0 / (255.0 * bright))
-
-    def _grey(self, radiance: FloatGrid, exposure: float) -> U8:
-        grey = (255.0 * exposure) * radiance.astype(np.float64)
-        if self.config.noise_dn > 0.0:
-            grey += self.config.noise_dn * self._rng.standard_normal(grey.shape)
-        return np.clip(np.rint(grey), 0, 255).astype(np.uint8)
 
     def render(self, left_pose: CameraPose, sun: SceneLight | None = None) -> TubeStereoFrame:
         """Both images of the pair at ``left_pose``, by the rover's light and ``sun`` (which
