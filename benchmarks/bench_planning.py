@@ -9,7 +9,10 @@ opposite corners. Each peer is compared on its own cost model, and a ratio is pr
 after both sides report the same optimal cost:
 
 - pyastar2d charges the entered cell's weight for every move, diagonal or not, and lets a
-  diagonal cut the corner of a blocked cell: ours in ``entered_cell`` mode with corner cutting.
+  diagonal cut the corner of a blocked cell: ours in ``entered_cell`` mode with corner cutting,
+  three ways: A* (``search="a_star"``), the bidirectional search on one thread (the default
+  for this model), and the same on two threads (``threads=2``; pyastar2d has one). The
+  machine has two cores, shared: the two-thread row is the one most hurt by other load.
 - scikit-image's MCP_Geometric charges length x the mean of the two cells' costs and also cuts
   corners: ours in ``midpoint`` mode with corner cutting.
 - SciPy's csgraph.dijkstra runs on a graph built from the map with our default rules
@@ -81,12 +84,24 @@ def _path_cost(costs: np.ndarray, path: np.ndarray, model: str) -> float:
     return total
 
 
-def run_ours(costs: np.ndarray, model: str, corners: bool, repeat: int) -> Result:
+def run_ours(
+    costs: np.ndarray,
+    model: str,
+    corners: bool,
+    repeat: int,
+    search: str = "auto",
+    threads: int = 1,
+) -> Result:
     from ilrs_auto.geometry import Cell
     from ilrs_auto.planning import GridAStar, PlanRequest
 
     n = costs.shape[0]
-    planner = GridAStar(model, allow_corner_cutting=corners)  # type: ignore[arg-type]
+    planner = GridAStar(
+        model,  # type: ignore[arg-type]
+        allow_corner_cutting=corners,
+        search=search,  # type: ignore[arg-type]
+        threads=threads,
+    )
     request = PlanRequest(costs, Cell(0, 0), Cell(n - 1, n - 1))
     best, plan = math.inf, None
     for _ in range(repeat):
@@ -94,7 +109,10 @@ def run_ours(costs: np.ndarray, model: str, corners: bool, repeat: int) -> Resul
         plan = planner.plan(request)
         best = min(best, time.perf_counter() - t0)
     assert plan is not None
-    name = f"ilrs A* ({model}{', corners' if corners else ''})"
+    how = {"a_star": "A*", "bidirectional": "bidir."}.get(search, "A*")
+    if threads == 2:
+        how += " 2 thr"
+    name = f"ilrs {how} ({model}{', corners' if corners else ''})"
     return Result(name, model, plan.cost, best, plan.expansions, 0.0)
 
 
@@ -277,6 +295,14 @@ def measure(name: str, n: int, *args: object) -> Result | str:
     return outcome  # type: ignore[no-any-return]
 
 
+def _print_row(n: int, result: Result, ratio: str) -> None:
+    rate = f"{result.expansions / result.seconds / 1e6:7.2f}" if result.expansions else f"{'':>7}"
+    print(
+        f"{n:>6} {result.planner:<42} {result.model:<13} {result.cost:12.3f} "
+        f"{result.seconds:8.3f} {rate} {result.peak_mb:8.1f} {ratio:>9}  {result.extra}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[512, 2048, 4096])
@@ -290,42 +316,44 @@ def main() -> int:
     args = parser.parse_args()
 
     print(
-        f"{'map':>6} {'planner':<34} {'model':<13} {'cost':>12} {'time s':>8} "
+        f"{'map':>6} {'planner':<42} {'model':<13} {'cost':>12} {'time s':>8} "
         f"{'Mexp/s':>7} {'peak MB':>8} {'peer/ours':>9}  note"
     )
     for n in args.sizes:
-        pairs = [
-            (("ours", n, "entered_cell", True, args.repeat), ("pyastar2d", n, args.repeat)),
-            (("ours", n, "midpoint", True, args.repeat), ("mcp", n, args.repeat)),
+        entered = ("entered_cell", True, args.repeat)
+        groups: list[tuple[list[tuple[object, ...]], tuple[object, ...]]] = [
+            (
+                [
+                    ("ours", n, *entered, "a_star", 1),
+                    ("ours", n, *entered, "bidirectional", 1),
+                    ("ours", n, *entered, "bidirectional", 2),
+                ],
+                ("pyastar2d", n, args.repeat),
+            ),
+            ([("ours", n, "midpoint", True, args.repeat)], ("mcp", n, args.repeat)),
         ]
         if n <= args.scipy_max:
-            pairs.append((("ours", n, "geometric", False, args.repeat), ("scipy", n, args.repeat)))
-        for ours_args, peer_args in pairs:
-            ours = measure(*ours_args)
-            peer = measure(*peer_args)
-            for result in (ours, peer):
-                if isinstance(result, str):
-                    print(f"{n:>6} {result}")
-            if isinstance(ours, str) or isinstance(peer, str):
+            groups.append(
+                ([("ours", n, "geometric", False, args.repeat)], ("scipy", n, args.repeat))
+            )
+        for ours_args, peer_args in groups:
+            peer = measure(*peer_args)  # type: ignore[arg-type]
+            if isinstance(peer, str):
+                print(f"{n:>6} {peer}")
                 continue
-            same = math.isclose(ours.cost, peer.cost, rel_tol=1e-5)
-            ratio = f"{peer.seconds / ours.seconds:9.2f}" if same else "  differs"
-            for result, shown_ratio in ((ours, ""), (peer, ratio)):
-                rate = (
-                    f"{result.expansions / result.seconds / 1e6:7.2f}"
-                    if result.expansions
-                    else f"{'':>7}"
-                )
-                print(
-                    f"{n:>6} {result.planner:<34} {result.model:<13} {result.cost:12.3f} "
-                    f"{result.seconds:8.3f} {rate} {result.peak_mb:8.1f} "
-                    f"{shown_ratio:>9}  {result.extra}"
-                )
-            if not same:
-                print(
-                    f"{'':>6} optimum differs: ours {ours.cost:.6f} vs {peer.planner} "
-                    f"{peer.cost:.6f}: no ratio printed"
-                )
+            _print_row(n, peer, "")
+            for variant in ours_args:
+                ours = measure(*variant)  # type: ignore[arg-type]
+                if isinstance(ours, str):
+                    print(f"{n:>6} {ours}")
+                    continue
+                same = math.isclose(ours.cost, peer.cost, rel_tol=1e-5)
+                _print_row(n, ours, f"{peer.seconds / ours.seconds:9.2f}" if same else "  differs")
+                if not same:
+                    print(
+                        f"{'':>6} optimum differs: ours {ours.cost:.6f} vs {peer.planner} "
+                        f"{peer.cost:.6f}: no ratio printed"
+                    )
     print()
     for n in args.sizes:
         run_repair(n, args.repeat)

@@ -41,6 +41,13 @@ planning::MoveCostModel CostModelFromName(const std::string& name) {
                         name + "'");
 }
 
+planning::GridSearch SearchFromName(const std::string& name) {
+  if (name == "auto") return planning::GridSearch::kAuto;
+  if (name == "a_star") return planning::GridSearch::kAStar;
+  if (name == "bidirectional") return planning::GridSearch::kBidirectional;
+  throw py::value_error("search must be 'auto', 'a_star' or 'bidirectional', got '" + name + "'");
+}
+
 planning::GridAStarOptions RulesFrom(const std::string& cost_model, float unknown_cost,
                                      bool allow_corner_cutting) {
   planning::GridAStarOptions options;
@@ -162,15 +169,17 @@ void DefinePlanning(py::module_& m) {
       "plan_grid_astar",
       [](const CArray<float>& costmap, std::pair<int, int> start, std::pair<int, int> goal,
          double timeout_s, std::optional<const CancelToken*> cancel, const std::string& cost_model,
-         float unknown_cost, bool allow_corner_cutting) {
+         float unknown_cost, bool allow_corner_cutting, const std::string& search, int threads) {
         const GridView<const float> map = ConstGrid(costmap, "costmap");
         planning::PlanRequest request;
         request.start = {start.first, start.second};
         request.goal = {goal.first, goal.second};
         request.timeout_s = timeout_s;
         request.cancel = cancel.value_or(nullptr);
-        const planning::GridAStarOptions options =
+        planning::GridAStarOptions options =
             RulesFrom(cost_model, unknown_cost, allow_corner_cutting);
+        options.search = SearchFromName(search);
+        options.threads = threads;
         planning::GridPath path;
         {
           py::gil_scoped_release release;
@@ -181,7 +190,8 @@ void DefinePlanning(py::module_& m) {
       py::arg("costmap"), py::arg("start"), py::arg("goal"), py::arg("timeout_s") = 0.0,
       py::arg("cancel") = std::nullopt, py::arg("cost_model") = "geometric",
       py::arg("unknown_cost") = std::numeric_limits<float>::infinity(),
-      py::arg("allow_corner_cutting") = false);
+      py::arg("allow_corner_cutting") = false, py::arg("search") = "auto",
+      py::arg("threads") = 1);
 
   static_cast<py::class_<planning::EnergyModel>>(m.attr("EnergyModel"))
       .def(py::init<>())

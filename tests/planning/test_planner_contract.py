@@ -1,6 +1,6 @@
-"""The contract every grid planner meets (A* and D* Lite alike): the exact optimum against an
-independent Dijkstra, valid paths, every failure typed with its cell, cancel and deadline, and
-the GIL released while it searches."""
+"""The contract every grid planner meets (A*, the bidirectional search on one or two threads,
+and D* Lite alike): the exact optimum against an independent Dijkstra, valid paths, every
+failure typed with its cell, cancel and deadline, and the GIL released while it searches."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ import math
 import sys
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ilrs_auto import _core
 from ilrs_auto.geometry import Cell
 from ilrs_auto.planning import (
     CancelToken,
@@ -35,8 +38,16 @@ from ilrs_auto.planning import (
 )
 
 SQRT2 = math.sqrt(2.0)
-PLANNERS = [GridAStar, DStarLite]
-planners = pytest.mark.parametrize("make", PLANNERS, ids=[p.name for p in PLANNERS])
+# GridAStar's default search is bidirectional for the entered-cell model and A* otherwise;
+# the A* variant also runs A* on the entered-cell model, the two-thread one runs both sides of
+# the bidirectional search at once.
+PLANNERS: dict[str, Callable[..., GridAStar | DStarLite]] = {
+    "grid_astar": GridAStar,
+    "grid_astar-a_star": partial(GridAStar, search="a_star"),
+    "grid_astar-2_threads": partial(GridAStar, threads=2),
+    "d_star_lite": DStarLite,
+}
+planners = pytest.mark.parametrize("make", list(PLANNERS.values()), ids=list(PLANNERS))
 
 
 def move_cost(costmap: np.ndarray, frm: tuple[int, int], to: tuple[int, int], model: str) -> float:
@@ -107,7 +118,7 @@ def random_maps(draw: st.DrawFn) -> tuple[np.ndarray, Cell, Cell]:
     random_maps(),
     st.sampled_from(["geometric", "entered_cell", "midpoint"]),
     st.booleans(),
-    st.sampled_from(PLANNERS),
+    st.sampled_from(list(PLANNERS.values())),
 )
 def test_cost_is_the_exact_optimum(
     case: tuple[np.ndarray, Cell, Cell], model: str, corner_cutting: bool, make: type
@@ -187,8 +198,8 @@ def test_cancel_and_deadline_stop_the_search(make: type) -> None:
 
 
 def test_cancel_from_another_thread_ends_a_long_search() -> None:
-    # A search of several seconds (an open plateau, entered-cell model, a long detour); the
-    # main thread cancels it once the worker is inside the planner.
+    # A search of several seconds (A* on an open plateau, entered-cell model, a long detour);
+    # the main thread cancels it once the worker is inside the planner.
     costmap = np.ones((3000, 3000), np.float32)
     costmap[1:, 1500] = np.inf
     token = CancelToken()
@@ -198,7 +209,7 @@ def test_cancel_from_another_thread_ends_a_long_search() -> None:
     def search() -> None:
         started.set()
         try:
-            GridAStar("entered_cell").plan(
+            GridAStar("entered_cell", search="a_star").plan(
                 PlanRequest(costmap, Cell(2999, 0), Cell(2999, 2999), cancel=token)
             )
         except PlanningError as error:
@@ -253,6 +264,34 @@ def test_rejects_bad_costmaps(make: type) -> None:
         make().plan(PlanRequest(np.ones(9, np.float32), Cell(0, 0), Cell(2, 2)))
     with pytest.raises(ValueError, match="cost_model"):
         make("manhattan")
+
+
+def test_grid_search_options_are_checked() -> None:
+    with pytest.raises(ValueError, match="search must be"):
+        GridAStar(search="dfs")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="needs cost_model='entered_cell'"):
+        GridAStar("geometric", search="bidirectional")
+    for threads in (0, 3, True):
+        with pytest.raises(ValueError, match="threads must be 1 or 2"):
+            GridAStar(threads=threads)
+    with pytest.raises(ValueError, match="search must be"):
+        _core.plan_grid_astar(np.ones((2, 2), np.float32), (0, 0), (1, 1), search="dfs")
+    with pytest.raises(ValueError, match="threads must be 1 or 2"):
+        _core.plan_grid_astar(np.ones((2, 2), np.float32), (0, 0), (1, 1), threads=4)
+
+
+def test_bidirectional_search_scans_fewer_cells_than_a_star_for_the_same_optimum() -> None:
+    # Costs well above the smallest one make A*'s heuristic weak: it scans nearly every cell.
+    rng = np.random.default_rng(3)
+    costmap = rng.uniform(4.0, 6.0, (300, 300)).astype(np.float32)
+    costmap[rng.random((300, 300)) < 0.2] = np.inf
+    costmap[0, 0] = costmap[-1, -1] = 1.0
+    request = PlanRequest(costmap, Cell(0, 0), Cell(299, 299))
+    a_star = GridAStar("entered_cell", search="a_star").plan(request)
+    for threads in (1, 2):
+        both_ends = GridAStar("entered_cell", search="bidirectional", threads=threads).plan(request)
+        assert both_ends.cost == pytest.approx(a_star.cost, rel=1e-12)
+        assert both_ends.expansions < 0.75 * a_star.expansions
 
 
 def test_planners_are_chosen_by_name() -> None:

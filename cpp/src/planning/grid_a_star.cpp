@@ -1,6 +1,8 @@
 #include "ilrs/planning/grid_a_star.h"
 
+#include "bidirectional_search.h"
 #include "bucket_queue.h"
+#include "grid_search_common.h"
 
 #include <algorithm>
 #include <chrono>
@@ -11,14 +13,12 @@
 namespace ilrs::planning {
 namespace {
 
+using internal::CellText;
+using internal::kMinCellCost;
+
 constexpr double kSqrt2 = 1.4142135623730951;
-constexpr float kMinCellCost = 1e-6f;
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr int kPollEvery = 4096;  // expansions between deadline/cancel checks
-
-std::string CellText(const Cell& c) {
-  return "(row " + std::to_string(c.row) + ", col " + std::to_string(c.col) + ")";
-}
 
 // Everything the search keeps per cell, in one place so that visiting a cell touches one
 // cache line: the cost of entering it (+inf: never; negative: already expanded, i.e. closed),
@@ -37,7 +37,7 @@ class Search {
   GridPath Run(const PlanRequest& request) {
     const auto t0 = std::chrono::steady_clock::now();
     const Cell start = request.start, goal = request.goal;
-    CheckEnds(start, goal);
+    internal::CheckEnds(map_, options_.unknown_cost, start, goal);
     CopyWithBorder();  // also validates the costs and finds their range
     const bool geometric = options_.cost_model != MoveCostModel::kEnteredCell;
     const double h_scale = std::isfinite(min_cost_) ? min_cost_ : 1.0;
@@ -68,9 +68,7 @@ class Search {
     const bool corners = options_.allow_corner_cutting;
 
     PlanStats stats;
-    const bool has_deadline = request.timeout_s > 0.0;
-    const auto deadline = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                   std::chrono::duration<double>(request.timeout_s));
+    const internal::StopCheck stop(request, t0);
     internal::QueueEntry top;
     while (open_.Pop(&top)) {
       Node& node = nodes_[top.index];
@@ -79,21 +77,8 @@ class Search {
       node.cost = -here;
       ++stats.expansions;
       if (top.index == goal_index) break;
-      if (stats.expansions % kPollEvery == 1) {  // on the first expansion, then every kPollEvery
-        if (request.cancel != nullptr && request.cancel->cancelled()) {
-          throw PlanningFailure(PlanningFailureKind::kCancelled, start,
-                                "planning from " + CellText(start) + " to " + CellText(goal) +
-                                    " was cancelled after " +
-                                    std::to_string(stats.expansions) + " expansions");
-        }
-        if (has_deadline && std::chrono::steady_clock::now() > deadline) {
-          throw PlanningFailure(PlanningFailureKind::kTimedOut, start,
-                                "planning from " + CellText(start) + " to " + CellText(goal) +
-                                    " exceeded its " + std::to_string(request.timeout_s) +
-                                    " s deadline after " + std::to_string(stats.expansions) +
-                                    " expansions");
-        }
-      }
+      // On the first expansion, then every kPollEvery.
+      if (stats.expansions % kPollEvery == 1) stop.ThrowIfDue(stats.expansions);
       const double g_here = node.g;  // final: the node is closed
       const int row = top.index / stride_ - 1, col = top.index % stride_ - 1;
       for (int k = 0; k < 8; ++k) {
@@ -147,35 +132,6 @@ class Search {
     return static_cast<std::int32_t>((c.row + 1) * stride_ + c.col + 1);
   }
 
-  // The cost of entering a map cell, with unknown cells resolved.
-  float EnterCost(const Cell& c) const {
-    const float v = map_(c);
-    return std::isnan(v) ? options_.unknown_cost : v;
-  }
-
-  void CheckEnds(const Cell& start, const Cell& goal) const {
-    const std::string size =
-        std::to_string(map_.rows()) + " x " + std::to_string(map_.cols()) + " costmap";
-    if (!map_.Contains(start)) {
-      throw PlanningFailure(PlanningFailureKind::kStartOutsideMap, start,
-                            "start " + CellText(start) + " is outside the " + size);
-    }
-    if (!map_.Contains(goal)) {
-      throw PlanningFailure(PlanningFailureKind::kGoalOutsideMap, goal,
-                            "goal " + CellText(goal) + " is outside the " + size);
-    }
-    if (!std::isfinite(EnterCost(start))) {
-      throw PlanningFailure(PlanningFailureKind::kStartOccupied, start,
-                            "start " + CellText(start) + " is on a " +
-                                (std::isnan(map_(start)) ? "unknown" : "lethal") + " cell");
-    }
-    if (!std::isfinite(EnterCost(goal))) {
-      throw PlanningFailure(PlanningFailureKind::kGoalOccupied, goal,
-                            "goal " + CellText(goal) + " is on a " +
-                                (std::isnan(map_(goal)) ? "unknown" : "lethal") + " cell");
-    }
-  }
-
   // One pass over the map: a copy with a +inf border (so neighbours need no bounds checks),
   // unknown cells resolved, costs below the minimum rejected, and the finite cost range.
   void CopyWithBorder() {
@@ -184,19 +140,11 @@ class Search {
     nodes_.assign(static_cast<std::size_t>(rows + 2) * stride_, Node{kNever, kInf, -1});
     min_cost_ = kInf;
     max_cost_ = 0.0f;
-    const float unknown = std::isnan(options_.unknown_cost) ? kInf : options_.unknown_cost;
     for (int r = 0; r < rows; ++r) {
       const float* in = map_.data() + static_cast<std::size_t>(r) * cols;
       Node* out = nodes_.data() + static_cast<std::size_t>(r + 1) * stride_ + 1;
       for (int c = 0; c < cols; ++c) {
-        float v = in[c];
-        if (std::isnan(v)) v = unknown;
-        if (v < kMinCellCost) {
-          throw std::invalid_argument(
-              "costmap value " + std::to_string(in[c]) + " at " + CellText({r, c}) +
-              " is below the smallest cell cost 1e-6 (costs are >= 1e-6, +inf lethal, NaN "
-              "unknown)");
-        }
+        const float v = internal::EnterCost(in[c], options_.unknown_cost, r, c);
         out[c].cost = v;
         if (v != kInf) {
           min_cost_ = std::min(min_cost_, v);
@@ -223,6 +171,12 @@ void ValidateOptions(GridView<const float> costmap, const GridAStarOptions& opti
   ILRS_THROW_IF_NOT(!(options.unknown_cost < kMinCellCost),
                     "unknown_cost must be >= 1e-6 or +inf, got " +
                         std::to_string(options.unknown_cost));
+  ILRS_THROW_IF_NOT(options.search != GridSearch::kBidirectional ||
+                        options.cost_model == MoveCostModel::kEnteredCell,
+                    "the bidirectional search needs the entered-cell cost model: with the "
+                    "others a cell's first label is not always its final one");
+  ILRS_THROW_IF_NOT(options.threads == 1 || options.threads == 2,
+                    "threads must be 1 or 2, got " + std::to_string(options.threads));
 }
 
 }  // namespace
@@ -230,6 +184,10 @@ void ValidateOptions(GridView<const float> costmap, const GridAStarOptions& opti
 GridPath PlanGridAStar(GridView<const float> costmap, const PlanRequest& request,
                        const GridAStarOptions& options) {
   ValidateOptions(costmap, options);
+  const bool bidirectional =
+      options.search == GridSearch::kBidirectional ||
+      (options.search == GridSearch::kAuto && options.cost_model == MoveCostModel::kEnteredCell);
+  if (bidirectional) return internal::PlanBidirectional(costmap, request, options);
   Search search(costmap, options);
   return search.Run(request);
 }

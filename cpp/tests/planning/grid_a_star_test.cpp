@@ -1,5 +1,7 @@
 #include "ilrs/planning/grid_a_star.h"
 
+#include "../testing/reference_dijkstra.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,38 +17,7 @@ namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr double kSqrt2 = 1.4142135623730951;
 
-// Plain Dijkstra with the same move rules, written independently of the planner.
-double DijkstraCost(const std::vector<float>& map, int rows, int cols, Cell s, Cell g,
-                    MoveCostModel model) {
-  std::vector<double> dist(map.size(), std::numeric_limits<double>::infinity());
-  using Item = std::pair<double, int>;
-  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> q;
-  auto ok = [&](int r, int c) {
-    return r >= 0 && c >= 0 && r < rows && c < cols && std::isfinite(map[r * cols + c]);
-  };
-  dist[s.row * cols + s.col] = 0;
-  q.push({0, s.row * cols + s.col});
-  while (!q.empty()) {
-    auto [d, i] = q.top();
-    q.pop();
-    if (d > dist[i]) continue;
-    const int r = i / cols, c = i % cols;
-    for (int dr = -1; dr <= 1; ++dr) {
-      for (int dc = -1; dc <= 1; ++dc) {
-        if ((dr == 0 && dc == 0) || !ok(r + dr, c + dc)) continue;
-        const bool diag = dr != 0 && dc != 0;
-        if (diag && (!ok(r + dr, c) || !ok(r, c + dc))) continue;
-        const int j = (r + dr) * cols + c + dc;
-        const double w = map[j] * ((diag && model == MoveCostModel::kGeometric) ? kSqrt2 : 1.0);
-        if (d + w < dist[j]) {
-          dist[j] = d + w;
-          q.push({dist[j], j});
-        }
-      }
-    }
-  }
-  return dist[g.row * cols + g.col];
-}
+using testing::ReferenceDijkstraCost;
 
 TEST(GridAStar, StraightAndDiagonalCosts) {
   std::vector<float> map(10 * 10, 2.0f);
@@ -93,9 +64,10 @@ TEST(GridAStar, MatchesDijkstraOnRandomMaps) {
     const Cell s{0, 0}, g{rows - 1, cols - 1};
     map[0] = map[rows * cols - 1] = 1.0f;
     for (MoveCostModel model : {MoveCostModel::kGeometric, MoveCostModel::kEnteredCell}) {
-      const double expected = DijkstraCost(map, rows, cols, s, g, model);
+      const double expected = ReferenceDijkstraCost(map, rows, cols, s, g, model);
       GridAStarOptions options;
       options.cost_model = model;
+      options.search = GridSearch::kAStar;
       if (std::isinf(expected)) {
         EXPECT_THROW(PlanGridAStar({map.data(), rows, cols}, {s, g}, options), PlanningFailure);
       } else {
@@ -152,6 +124,7 @@ TEST(GridAStar, HonoursCancelAndDeadline) {
   late.timeout_s = 1e-9;
   GridAStarOptions entered;  // equal-f plateaus make the search expand widely
   entered.cost_model = MoveCostModel::kEnteredCell;
+  entered.search = GridSearch::kAStar;
   EXPECT_EQ(FailureOf(map, n, n, late, entered), PlanningFailureKind::kTimedOut);
 }
 

@@ -31,10 +31,27 @@ namespace ilrs::planning {
 
 enum class MoveCostModel { kGeometric, kEnteredCell, kMidpoint };
 
+// How the optimum is searched for.
+//   kAStar:         the heuristic search described above, for every cost model.
+//   kBidirectional: the entered-cell model only. A move's cost then depends only on the cell
+//                   entered, so a Dijkstra search that always grows the cheapest label gives
+//                   each cell its final cost the first time it reaches it: every cell is
+//                   queued once, never re-queued. Two such searches grow from start and goal
+//                   and stop when their smallest labels add up to the best meeting found,
+//                   which is then optimal (see bidirectional_search.cpp). Where the heuristic
+//                   is weak (costs well above the map's smallest, as on real costmaps), each
+//                   side covers about a quarter of the map instead of A*'s near whole.
+//   kAuto:          kBidirectional for the entered-cell model, kAStar for the others.
+enum class GridSearch { kAuto, kAStar, kBidirectional };
+
 struct GridAStarOptions {
   MoveCostModel cost_model = MoveCostModel::kGeometric;
   float unknown_cost = std::numeric_limits<float>::infinity();
   bool allow_corner_cutting = false;
+  GridSearch search = GridSearch::kAuto;
+  // kBidirectional only: 2 runs the two searches on two threads. The cost is the same optimum;
+  // where several paths share it, which one comes back may depend on the threads' timing.
+  int threads = 1;
 };
 
 struct PlanRequest {
@@ -56,7 +73,8 @@ struct GridPath {
 };
 
 // Throws PlanningFailure for every way planning can fail, std::invalid_argument for a
-// costmap with values below 1e-6 or a negative unknown_cost.
+// costmap with values below 1e-6, a negative unknown_cost, kBidirectional with another cost
+// model than kEnteredCell, or threads other than 1 or 2.
 GridPath PlanGridAStar(GridView<const float> costmap, const PlanRequest& request,
                        const GridAStarOptions& options = {});
 

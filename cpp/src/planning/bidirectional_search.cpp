@@ -1,0 +1,386 @@
+#include "bidirectional_search.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "dial_queue.h"
+#include "grid_search_common.h"
+#include "search_buffer.h"
+
+// How the search works, and why its stopping rule gives the optimum.
+//
+// Labels: each side labels a cell with the cost of reaching it from its origin, counting the
+// cost of every cell on the way, the origin's and its own included (the start's cost is not
+// part of a path's cost; it only keeps every label above zero, the mark of "unlabelled").
+// Both sides grow a label by the cost of the cell newly reached: under the entered-cell
+// model the cost of a move depends only on the cell entered, and reversing a path turns
+// "enter each cell after the start" into "enter each cell before the goal", so the backward
+// side runs the same search. A path through a cell m labelled from both ends costs
+// forward(m) + backward(m) - cost(m) - cost(start).
+//
+// Each side is a Dijkstra search on a Dial bucket queue (dial_queue.h) whose buckets are
+// narrower than the smallest cell cost: the cells of a bucket reach only later buckets, so a
+// cell's label is final once its bucket is drained, and the first non-empty bucket's start,
+// the side's front, bounds every label still to come.
+//
+// Stopping: the sides stop when front(forward) + front(backward) >= mu, the best meeting
+// seen (in label units). Suppose an optimal path P = s = p0, ..., pk = t were cheaper. For
+// each move p(i) -> p(i+1) on it, forward(p(i)) + backward(p(i+1)) is P's cost in label
+// units, below both fronts' sum, so p(i) was scanned forwards or p(i+1) backwards. Take the
+// first p(j) not scanned forwards. If there is none, t was labelled forwards, and it is
+// labelled backwards from the outset: a meeting as cheap as P. If j = 0, p1 was scanned
+// backwards, labelling s, which is labelled forwards from the outset. Otherwise p(j-1) was
+// scanned forwards and p(j+1) backwards, so p(j) carries both exact labels. Every cell
+// labelled from both ends is offered as a meeting when its second label arrives (or drops),
+// so in each case mu would be P's cost: a contradiction.
+//
+// With two threads each side writes only its own labels and reads the other's; a cell both
+// sides label at the same instant can be missed as a meeting by both, so after the threads
+// join every cell the backward side labelled is offered once more, which restores the
+// argument.
+
+namespace ilrs::planning::internal {
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr double kUnlabelled = 0.0;  // every label is at least its origin's cost, > 0
+constexpr double kNever = std::numeric_limits<double>::infinity();
+constexpr int kPollEvery = 4096;  // scans between deadline/cancel checks
+constexpr std::size_t kPrefetchAhead = 2;  // queue entries ahead whose cells are prefetched
+static_assert(std::atomic<double>::is_always_lock_free);
+
+// The costmap with unknown cells resolved and a +inf border, so neighbours need no bounds
+// checks; and the moves: four straight, then four diagonal, each diagonal legal only if the
+// two straight moves beside it are (unless corners may be cut).
+class BorderedMap {
+ public:
+  // With threads == 2 the rows are copied in two halves at once.
+  BorderedMap(GridView<const float> map, float unknown_cost, bool corners, int threads)
+      : stride_(map.cols() + 2),
+        corners_(corners),
+        cost_(static_cast<std::size_t>(map.rows() + 2) * stride_) {
+    std::fill(cost_.data(), cost_.data() + stride_, kInf);
+    std::fill(cost_.data() + cost_.size() - stride_, cost_.data() + cost_.size(), kInf);
+    float low[2] = {kInf, kInf}, high[2] = {0.0f, 0.0f};
+    const int half = threads == 2 ? map.rows() / 2 : map.rows();
+    if (half < map.rows()) {
+      std::thread helper(&BorderedMap::CopyRows, this, map, unknown_cost, half, map.rows(),
+                         &low[1], &high[1]);
+      CopyRows(map, unknown_cost, 0, half, &low[0], &high[0]);
+      helper.join();
+    } else {
+      CopyRows(map, unknown_cost, 0, half, &low[0], &high[0]);
+    }
+    min_cost_ = std::min(low[0], low[1]);
+    max_cost_ = std::max(high[0], high[1]);
+    if (!(min_cost_ >= kMinCellCost)) {  // throws for the first such cell in row order
+      for (int r = 0; r < map.rows(); ++r) {
+        for (int c = 0; c < map.cols(); ++c) EnterCost(map({r, c}), unknown_cost, r, c);
+      }
+    }
+    const std::int32_t s = stride_;
+    const std::int32_t offset[8] = {s, -s, 1, -1, s + 1, s - 1, -s + 1, -s - 1};
+    std::copy(offset, offset + 8, offset_);
+  }
+
+  std::size_t size() const { return cost_.size(); }
+  // The range of finite costs (1, 1 on a map without any).
+  double min_cost() const { return max_cost_ > 0.0f ? min_cost_ : 1.0; }
+  double max_cost() const { return max_cost_ > 0.0f ? max_cost_ : 1.0; }
+  float cost(std::int32_t i) const { return cost_[static_cast<std::size_t>(i)]; }
+  const float* cost_data() const { return cost_.data(); }
+  std::int32_t stride() const { return stride_; }
+  std::int32_t offset(int k) const { return offset_[k]; }
+  std::int32_t Index(const Cell& c) const { return (c.row + 1) * stride_ + c.col + 1; }
+  Cell CellAt(std::int32_t i) const { return {i / stride_ - 1, i % stride_ - 1}; }
+
+  // Bit k set: move k from `from` is legal (its cell can be entered, and for a diagonal
+  // without corner cutting, both cells beside it too).
+  unsigned LegalMoves(std::int32_t from) const {
+    const float* cost = cost_.data();
+    unsigned open = 0;
+    for (int k = 0; k < 8; ++k) open |= static_cast<unsigned>(cost[from + offset_[k]] != kInf) << k;
+    if (corners_) return open;
+    // Diagonal 4 (+row +col) lies between straight moves 0 (+row) and 2 (+col), 5 between 0
+    // and 3, 6 between 1 and 2, 7 between 1 and 3.
+    const unsigned beside = (open & open >> 2 & 1u) << 4 | (open & open >> 3 & 1u) << 5 |
+                            (open >> 1 & open >> 2 & 1u) << 6 | (open >> 1 & open >> 3 & 1u) << 7;
+    return open & (0x0Fu | beside);
+  }
+
+ private:
+  // Copies rows [begin, end) with unknown cells resolved, and finds their cost range (the
+  // smallest cost including +inf and values below the minimum, the largest finite one).
+  void CopyRows(GridView<const float> map, float unknown_cost, int begin, int end,
+                float* lowest, float* highest) {
+    const float unknown = std::isnan(unknown_cost) ? kInf : unknown_cost;
+    float low = kInf, high = 0.0f;
+    for (int r = begin; r < end; ++r) {
+      const float* in = map.data() + static_cast<std::size_t>(r) * map.cols();
+      float* out = cost_.data() + static_cast<std::size_t>(r + 1) * stride_ + 1;
+      out[-1] = out[map.cols()] = kInf;
+      for (int c = 0; c < map.cols(); ++c) {
+        const float v = std::isnan(in[c]) ? unknown : in[c];
+        out[c] = v;
+        low = std::min(low, v);
+        if (v != kInf) high = std::max(high, v);
+      }
+    }
+    *lowest = low;
+    *highest = high;
+  }
+
+  std::int32_t stride_;
+  bool corners_;
+  SearchBuffer<float> cost_;
+  float min_cost_ = kInf;
+  float max_cost_ = 0.0f;
+  std::int32_t offset_[8];
+};
+
+// The cheapest meeting found so far: a cell labelled from both ends, and its path's cost.
+class Meeting {
+ public:
+  double cost() const { return cost_.load(std::memory_order_relaxed); }
+  std::int32_t cell() const { return cell_; }
+
+  void Offer(double cost, std::int32_t cell) {
+    if (!(cost < this->cost())) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (cost < this->cost()) {
+      cost_.store(cost, std::memory_order_relaxed);
+      cell_ = cell;
+    }
+  }
+
+ private:
+  // Read before every scan by both threads, written only when a meeting improves.
+  alignas(64) std::atomic<double> cost_{kNever};
+  std::int32_t cell_ = -1;
+  std::mutex mutex_;
+};
+
+// One of the two searches: its labels, its queue of labelled cells not yet scanned, and a
+// lower bound on the queued labels, published for the other side's thread.
+class Side {
+ public:
+  Side(const BorderedMap& map, std::int32_t origin, double origin_label, bool keep_log)
+      : map_(map), labels_(map.size()), labelled_((map.size() + 63) / 64), keep_log_(keep_log) {
+    // A scan adds one cell's cost to the label it takes.
+    queue_.Reset(origin_label, map.min_cost(), map.max_cost());
+    Label(origin, origin_label);
+  }
+
+  double label(std::int32_t i) const {
+    return labels_[static_cast<std::size_t>(i)].load(std::memory_order_relaxed);
+  }
+  // Whether the cell has a label (a bit map small enough to stay in cache, read by the other
+  // side before it looks for a meeting in the far larger label array).
+  bool labelled(std::int32_t i) const {
+    const auto word = static_cast<std::size_t>(i) >> 6;
+    return (labelled_[word].load(std::memory_order_relaxed) >> (i & 63) & 1u) != 0;
+  }
+  std::int64_t scans() const { return scans_; }
+  const std::vector<std::int32_t>& log() const { return log_; }
+
+  // A lower bound on the labels still to scan, or false when nothing is left.
+  bool Front(double* lower) { return queue_.Front(lower); }
+  // Written only when it changes (once a bucket), on a cache line of its own: the other
+  // thread reads it before every scan.
+  void Publish(double lower) {
+    if (lower != published_front_.load(std::memory_order_relaxed)) {
+      published_front_.store(lower, std::memory_order_relaxed);
+    }
+  }
+  double published_front() const { return published_front_.load(std::memory_order_relaxed); }
+
+  // Scans a cell of the first bucket (skipping it if its label has dropped since it was
+  // queued): lowers the label of every legal neighbour it reaches more cheaply and offers
+  // each that the other side has labelled as a meeting. Call after Front() returned true.
+  void ScanNext(const Side& other, Meeting* meeting) {
+    const QueueEntry top = queue_.Pop();
+    if (const QueueEntry* ahead = queue_.Ahead(kPrefetchAhead)) Prefetch(ahead->index);
+    if (label(top.index) != top.f) return;
+    ++scans_;
+    // Which legal moves improve on their cell's label, found without branching on each.
+    const unsigned legal = map_.LegalMoves(top.index);
+    unsigned better = 0;
+    double reached[8];
+    for (int k = 0; k < 8; ++k) {
+      const std::int32_t next = top.index + map_.offset(k);
+      reached[k] = top.f + map_.cost(next);
+      const double before = label(next);
+      better |= static_cast<unsigned>((before == kUnlabelled) | (reached[k] < before)) << k;
+    }
+    for (better &= legal; better != 0; better &= better - 1) {
+      const int k = __builtin_ctz(better);
+      const std::int32_t next = top.index + map_.offset(k);
+      Label(next, reached[k]);
+      if (!other.labelled(next)) continue;
+      const double theirs = other.label(next);
+      if (theirs != kUnlabelled) meeting->Offer(reached[k] + theirs - map_.cost(next), next);
+    }
+  }
+
+ private:
+  // Brings the three rows around a cell towards the cache: its costs and labels.
+  void Prefetch(std::int32_t i) const {
+    for (const std::int32_t row : {i - map_.stride(), i, i + map_.stride()}) {
+      __builtin_prefetch(map_.cost_data() + row - 1);
+      __builtin_prefetch(labels_.data() + row - 1);
+      __builtin_prefetch(labels_.data() + row + 1);
+    }
+  }
+
+  void Label(std::int32_t i, double value) {
+    const bool first = label(i) == kUnlabelled;
+    labels_[static_cast<std::size_t>(i)].store(value, std::memory_order_relaxed);
+    queue_.Push(value, i);
+    if (first) {
+      // Only this side writes its bit map, so a plain read-modify-write is enough.
+      auto& word = labelled_[static_cast<std::size_t>(i) >> 6];
+      word.store(word.load(std::memory_order_relaxed) | std::uint64_t{1} << (i & 63),
+                 std::memory_order_relaxed);
+      if (keep_log_) log_.push_back(i);
+    }
+  }
+
+  const BorderedMap& map_;
+  SearchBuffer<std::atomic<double>> labels_;  // zero-filled: all unlabelled
+  SearchBuffer<std::atomic<std::uint64_t>> labelled_;
+  DialQueue queue_;
+  alignas(64) std::atomic<double> published_front_{0.0};
+  alignas(64) std::int64_t scans_ = 0;
+  bool keep_log_;
+  std::vector<std::int32_t> log_;
+};
+
+// Alternates the sides on one thread, always scanning the side with the smaller front.
+void SearchOnOneThread(Side* forward, Side* backward, Meeting* meeting, const StopCheck& stop) {
+  double f_front = 0.0, b_front = 0.0;
+  std::int64_t scans = 0;
+  while (forward->Front(&f_front) && backward->Front(&b_front) &&
+         f_front + b_front < meeting->cost()) {
+    if (f_front <= b_front) {
+      forward->ScanNext(*backward, meeting);
+    } else {
+      backward->ScanNext(*forward, meeting);
+    }
+    if (++scans % kPollEvery == 1) stop.ThrowIfDue(scans);
+  }
+}
+
+// Runs one side until its top plus the other's published top reaches the best meeting, its
+// queue empties, or the other side failed. A failure (cancel, deadline) is kept for the
+// caller and stops both.
+void SearchOneSide(Side* mine, const Side& theirs, Meeting* meeting, const StopCheck& stop,
+                   std::atomic<bool>* failed, std::exception_ptr* failure) {
+  try {
+    double front = 0.0;
+    for (std::int64_t scans = 1; !failed->load(std::memory_order_relaxed); ++scans) {
+      if (!mine->Front(&front)) {
+        mine->Publish(kNever);
+        return;
+      }
+      mine->Publish(front);
+      if (front + theirs.published_front() >= meeting->cost()) return;
+      mine->ScanNext(theirs, meeting);
+      if (scans % kPollEvery == 1) stop.ThrowIfDue(mine->scans());
+    }
+  } catch (...) {
+    *failure = std::current_exception();
+    failed->store(true, std::memory_order_relaxed);
+  }
+}
+
+void SearchOnTwoThreads(const BorderedMap& map, Side* forward, Side* backward,
+                        Meeting* meeting, const StopCheck& stop) {
+  std::atomic<bool> failed{false};
+  std::exception_ptr forward_failure, backward_failure;
+  std::thread helper(SearchOneSide, backward, std::cref(*forward), meeting, std::cref(stop),
+                     &failed, &backward_failure);
+  SearchOneSide(forward, *backward, meeting, stop, &failed, &forward_failure);
+  helper.join();
+  if (forward_failure) std::rethrow_exception(forward_failure);
+  if (backward_failure) std::rethrow_exception(backward_failure);
+  // A cell both threads labelled at the same instant may have been missed as a meeting by both.
+  for (const std::int32_t i : backward->log()) {
+    const double f = forward->label(i);
+    if (f != kUnlabelled) meeting->Offer(f + backward->label(i) - map.cost(i), i);
+  }
+}
+
+// The cells of the optimal path through the meeting: back to the start along forward labels,
+// on to the goal along backward labels. A label was set as its neighbour's label plus the
+// cell's cost, so the same sum finds that neighbour again, bit for bit.
+std::vector<Cell> PathThrough(const BorderedMap& map, const Side& forward, const Side& backward,
+                              std::int32_t start, std::int32_t goal, std::int32_t meeting) {
+  const auto walk = [&](const Side& side, std::int32_t from, std::int32_t to,
+                        std::vector<Cell>* cells) {
+    for (std::int32_t here = from; here != to;) {
+      std::int32_t previous = -1;
+      for (unsigned legal = map.LegalMoves(here); legal != 0 && previous < 0;
+           legal &= legal - 1) {
+        const std::int32_t next = here + map.offset(__builtin_ctz(legal));
+        if (side.label(next) + map.cost(here) == side.label(here)) previous = next;
+      }
+      ILRS_ASSERT(previous >= 0);
+      cells->push_back(map.CellAt(previous));
+      here = previous;
+    }
+  };
+  std::vector<Cell> cells{map.CellAt(meeting)};
+  walk(forward, meeting, start, &cells);
+  std::reverse(cells.begin(), cells.end());
+  walk(backward, meeting, goal, &cells);
+  return cells;
+}
+
+}  // namespace
+
+GridPath PlanBidirectional(GridView<const float> costmap, const PlanRequest& request,
+                           const GridAStarOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  CheckEnds(costmap, options.unknown_cost, request.start, request.goal);
+  const BorderedMap map(costmap, options.unknown_cost, options.allow_corner_cutting,
+                        options.threads);
+  const std::int32_t start = map.Index(request.start), goal = map.Index(request.goal);
+  const bool threaded = options.threads == 2;
+  // Each side's labels count its origin's cost too (so that none is zero); a meeting's cost is
+  // then the path's plus the start's cost, and the path's own is summed once it is known.
+  Side forward(map, start, map.cost(start), false);
+  Side backward(map, goal, map.cost(goal), threaded);
+  Meeting meeting;
+  if (start == goal) meeting.Offer(map.cost(start), start);
+  const StopCheck stop(request, t0);
+  if (threaded) {
+    SearchOnTwoThreads(map, &forward, &backward, &meeting, stop);
+  } else {
+    SearchOnOneThread(&forward, &backward, &meeting, stop);
+  }
+
+  GridPath path;
+  path.stats.expansions = forward.scans() + backward.scans();
+  if (meeting.cell() < 0) {
+    throw PlanningFailure(PlanningFailureKind::kNoPathFound, request.goal,
+                          "no path from " + CellText(request.start) + " to " +
+                              CellText(request.goal) + " after " +
+                              std::to_string(path.stats.expansions) + " expansions");
+  }
+  path.cells = PathThrough(map, forward, backward, start, goal, meeting.cell());
+  for (std::size_t i = 1; i < path.cells.size(); ++i) {
+    path.cost += map.cost(map.Index(path.cells[i]));
+  }
+  path.stats.elapsed_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return path;
+}
+
+}  // namespace ilrs::planning::internal

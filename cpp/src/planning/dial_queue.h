@@ -1,0 +1,93 @@
+// A bucket queue after Dial for Dijkstra searches whose step costs lie in [min, max]
+// (private to the planning sources).
+//
+// Labels are bucketed by a width just under `min`, so a label pushed while a bucket is being
+// drained always lands in a later bucket: the cells of one bucket can be taken in any order
+// and a cell's label is final when its bucket is drained. Labels pushed must lie in
+// [drained bucket, drained bucket + max]; buckets are kept on a ring just long enough for
+// that. Push and pop are O(1). If max / min would need more than kMaxSlots buckets, the
+// width grows to fit and a bucket may receive labels while it is drained (the search then
+// re-scans a cell whose label drops, and stays exact).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "bucket_queue.h"
+#include "ilrs/core/check.h"
+
+namespace ilrs::planning::internal {
+
+class DialQueue {
+ public:
+  static constexpr std::int64_t kMaxSlots = std::int64_t{1} << 16;
+
+  // `first`: the first label to be pushed; steps cost between `min_step` and `max_step`.
+  void Reset(double first, double min_step, double max_step) {
+    ILRS_ASSERT(min_step > 0.0 && max_step >= min_step);
+    double width = min_step * (1.0 - 1e-6);
+    if (max_step / width > kMaxSlots - 2) width = max_step / (kMaxSlots - 2);
+    inverse_width_ = 1.0 / width;
+    width_ = width;
+    std::int64_t slots = 1;
+    while (slots < static_cast<std::int64_t>(std::ceil(max_step / width)) + 2) slots *= 2;
+    mask_ = slots - 1;
+    buckets_.resize(static_cast<std::size_t>(slots));
+    for (auto& b : buckets_) b.clear();
+    current_ = BucketOf(first);
+    size_ = 0;
+  }
+
+  void Push(double label, std::int32_t index) {
+    const std::int64_t bucket = BucketOf(label);
+    ILRS_ASSERT(bucket >= current_ && bucket - current_ <= mask_);
+    // Field by field: building the entry elsewhere and copying it in stalls on a 16-byte
+    // load of two narrower stores.
+    auto& slot = buckets_[static_cast<std::size_t>(bucket & mask_)];
+    slot.emplace_back();
+    slot.back().f = label;
+    slot.back().index = index;
+    ++size_;
+  }
+
+  // A lower bound on every queued label (the start of the first bucket that is not empty),
+  // or false if the queue is empty.
+  bool Front(double* lower) {
+    if (size_ == 0) return false;
+    while (buckets_[static_cast<std::size_t>(current_ & mask_)].empty()) ++current_;
+    *lower = static_cast<double>(current_) * width_;
+    return true;
+  }
+
+  // The entry `k` pops after the next one if it is in the same bucket, else null (to
+  // prefetch its cells while the current one is scanned).
+  const QueueEntry* Ahead(std::size_t k) const {
+    const auto& bucket = buckets_[static_cast<std::size_t>(current_ & mask_)];
+    return bucket.size() > k ? &bucket[bucket.size() - 1 - k] : nullptr;
+  }
+
+  // Takes any entry of the first bucket that is not empty; call after Front() returned true.
+  QueueEntry Pop() {
+    auto& bucket = buckets_[static_cast<std::size_t>(current_ & mask_)];
+    const QueueEntry entry = bucket.back();
+    bucket.pop_back();
+    --size_;
+    return entry;
+  }
+
+ private:
+  std::int64_t BucketOf(double label) const {
+    return static_cast<std::int64_t>(label * inverse_width_);
+  }
+
+  double width_ = 1.0;
+  double inverse_width_ = 1.0;
+  std::int64_t mask_ = 0;
+  std::vector<std::vector<QueueEntry>> buckets_;
+  std::int64_t current_ = 0;
+  std::size_t size_ = 0;
+};
+
+}  // namespace ilrs::planning::internal

@@ -1,0 +1,178 @@
+// The bidirectional search behind PlanGridAStar's entered-cell model (see grid_a_star.h).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "../testing/reference_dijkstra.h"
+#include "ilrs/planning/grid_a_star.h"
+
+namespace ilrs::planning {
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+GridAStarOptions Bidirectional(int threads, bool corners) {
+  GridAStarOptions options;
+  options.cost_model = MoveCostModel::kEnteredCell;
+  options.search = GridSearch::kBidirectional;
+  options.threads = threads;
+  options.allow_corner_cutting = corners;
+  return options;
+}
+
+// Every step is one legal move, and the cost is the sum of the entered cells' costs.
+double CheckedPathCost(const std::vector<float>& map, int cols, const GridPath& path,
+                       bool corners) {
+  double cost = 0.0;
+  const auto at = [&](int r, int c) { return map[r * cols + c]; };
+  for (std::size_t i = 1; i < path.cells.size(); ++i) {
+    const Cell a = path.cells[i - 1], b = path.cells[i];
+    const int dr = b.row - a.row, dc = b.col - a.col;
+    EXPECT_TRUE(std::abs(dr) <= 1 && std::abs(dc) <= 1 && (dr != 0 || dc != 0));
+    EXPECT_TRUE(std::isfinite(at(b.row, b.col)));
+    if (dr != 0 && dc != 0 && !corners) {
+      EXPECT_TRUE(std::isfinite(at(a.row, b.col)) && std::isfinite(at(b.row, a.col)));
+    }
+    cost += at(b.row, b.col);
+  }
+  return cost;
+}
+
+TEST(BidirectionalSearch, MatchesDijkstraAndAStarOnRandomMaps) {
+  std::mt19937 rng(2026);
+  std::uniform_real_distribution<float> cost(1.0f, 10.0f);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  std::uniform_int_distribution<int> lethal_percent(0, 45);
+  int solved = 0, unsolvable = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const int rows = 1 + trial % 31, cols = 1 + (trial * 7) % 29;
+    const float lethal = lethal_percent(rng) / 100.0f;
+    std::vector<float> map(rows * cols);
+    // Few distinct costs make many equal-cost paths, where meeting ties are likeliest.
+    const bool coarse = trial % 3 == 0;
+    for (float& c : map) c = u(rng) < lethal ? kInf : (coarse ? std::round(cost(rng) / 3) + 1 : cost(rng));
+    std::uniform_int_distribution<int> row(0, rows - 1), col(0, cols - 1);
+    const Cell s{row(rng), col(rng)}, g{row(rng), col(rng)};
+    map[s.row * cols + s.col] = cost(rng);
+    map[g.row * cols + g.col] = cost(rng);
+    for (bool corners : {false, true}) {
+      const double expected = testing::ReferenceDijkstraCost(
+          map, rows, cols, s, g, MoveCostModel::kEnteredCell, corners);
+      GridAStarOptions a_star = Bidirectional(1, corners);
+      a_star.search = GridSearch::kAStar;
+      for (int threads : {1, 2}) {
+        const GridAStarOptions options = Bidirectional(threads, corners);
+        if (std::isinf(expected)) {
+          EXPECT_THROW(PlanGridAStar({map.data(), rows, cols}, {s, g}, options), PlanningFailure);
+          ++unsolvable;
+          continue;
+        }
+        const GridPath path = PlanGridAStar({map.data(), rows, cols}, {s, g}, options);
+        ASSERT_EQ(path.cells.front(), s);
+        ASSERT_EQ(path.cells.back(), g);
+        EXPECT_NEAR(path.cost, expected, 1e-9 * expected) << "trial " << trial;
+        EXPECT_DOUBLE_EQ(CheckedPathCost(map, cols, path, corners), path.cost);
+        EXPECT_NEAR(PlanGridAStar({map.data(), rows, cols}, {s, g}, a_star).cost, path.cost,
+                    1e-9 * expected);
+        ++solved;
+      }
+    }
+  }
+  EXPECT_GT(solved, 500);
+  EXPECT_GT(unsolvable, 20);
+}
+
+TEST(BidirectionalSearch, ScansAboutHalfTheCellsAStarDoesWhenTheHeuristicIsWeak) {
+  // Costs 4-6 against a heuristic of 1 per move: A* scans nearly every cell, each side of the
+  // bidirectional search about the quarter of the map nearest its end.
+  const int n = 200;
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> cost(4.0f, 6.0f);
+  std::vector<float> map(n * n);
+  for (float& c : map) c = cost(rng);
+  map[0] = 1.0f;  // the smallest cost sets A*'s heuristic scale
+  const PlanRequest request{{0, 0}, {n - 1, n - 1}};
+  GridAStarOptions a_star = Bidirectional(1, false);
+  a_star.search = GridSearch::kAStar;
+  const GridPath slow = PlanGridAStar({map.data(), n, n}, request, a_star);
+  const GridPath fast = PlanGridAStar({map.data(), n, n}, request, Bidirectional(1, false));
+  EXPECT_NEAR(fast.cost, slow.cost, 1e-9 * slow.cost);
+  EXPECT_GT(slow.stats.expansions, 9 * n * n / 10);
+  EXPECT_LT(fast.stats.expansions, 6 * n * n / 10);
+}
+
+TEST(BidirectionalSearch, StartOnGoalIsAOneCellPath) {
+  std::vector<float> map(3 * 3, 2.0f);
+  for (int threads : {1, 2}) {
+    const GridPath path = PlanGridAStar({map.data(), 3, 3}, {{1, 1}, {1, 1}},
+                                        Bidirectional(threads, false));
+    EXPECT_EQ(path.cells.size(), 1u);
+    EXPECT_EQ(path.cost, 0.0);
+  }
+}
+
+TEST(BidirectionalSearch, EveryFailureHasItsKind) {
+  std::vector<float> map(5 * 5, 1.0f);
+  map[2 * 5 + 2] = kInf;
+  const auto failure = [&](const PlanRequest& request, int threads) {
+    try {
+      PlanGridAStar({map.data(), 5, 5}, request, Bidirectional(threads, false));
+    } catch (const PlanningFailure& f) {
+      return f.kind();
+    }
+    ADD_FAILURE() << "planning did not fail";
+    return PlanningFailureKind::kNoPathFound;
+  };
+  for (int threads : {1, 2}) {
+    EXPECT_EQ(failure({{-1, 0}, {4, 4}}, threads), PlanningFailureKind::kStartOutsideMap);
+    EXPECT_EQ(failure({{0, 0}, {4, 5}}, threads), PlanningFailureKind::kGoalOutsideMap);
+    EXPECT_EQ(failure({{2, 2}, {4, 4}}, threads), PlanningFailureKind::kStartOccupied);
+    EXPECT_EQ(failure({{0, 0}, {2, 2}}, threads), PlanningFailureKind::kGoalOccupied);
+  }
+  for (int c = 0; c < 5; ++c) map[3 * 5 + c] = kInf;
+  for (int threads : {1, 2}) {
+    EXPECT_EQ(failure({{0, 0}, {4, 4}}, threads), PlanningFailureKind::kNoPathFound);
+  }
+}
+
+TEST(BidirectionalSearch, HonoursCancelAndDeadlineOnEitherThread) {
+  const int n = 600;
+  std::vector<float> map(n * n, 1.0f);
+  CancelToken token;
+  token.Cancel();
+  for (int threads : {1, 2}) {
+    PlanRequest cancelled{{0, 0}, {n - 1, n - 1}};
+    cancelled.cancel = &token;
+    PlanRequest late{{0, 0}, {n - 1, n - 1}};
+    late.timeout_s = 1e-9;  // past by the first poll
+    for (const PlanRequest& request : {cancelled, late}) {
+      try {
+        PlanGridAStar({map.data(), n, n}, request, Bidirectional(threads, false));
+        ADD_FAILURE() << "planning did not stop";
+      } catch (const PlanningFailure& f) {
+        EXPECT_EQ(f.kind(), request.cancel ? PlanningFailureKind::kCancelled
+                                           : PlanningFailureKind::kTimedOut);
+      }
+    }
+  }
+}
+
+TEST(BidirectionalSearch, RejectsOtherCostModelsAndThreadCounts) {
+  std::vector<float> map(4, 1.0f);
+  GridAStarOptions geometric = Bidirectional(1, false);
+  geometric.cost_model = MoveCostModel::kGeometric;
+  EXPECT_THROW(PlanGridAStar({map.data(), 2, 2}, {{0, 0}, {1, 1}}, geometric),
+               std::invalid_argument);
+  EXPECT_THROW(PlanGridAStar({map.data(), 2, 2}, {{0, 0}, {1, 1}}, Bidirectional(3, false)),
+               std::invalid_argument);
+  map[3] = -1.0f;
+  EXPECT_THROW(PlanGridAStar({map.data(), 2, 2}, {{0, 0}, {0, 1}}, Bidirectional(1, false)),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace ilrs::planning
