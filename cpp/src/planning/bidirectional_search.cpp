@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <memory>
@@ -53,7 +54,6 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr double kUnlabelled = 0.0;  // every label is at least its origin's cost, > 0
 constexpr double kNever = std::numeric_limits<double>::infinity();
 constexpr int kPollEvery = 4096;  // scans between deadline/cancel checks
-constexpr std::size_t kPrefetchAhead = 2;  // queue entries ahead whose cells are prefetched
 static_assert(std::atomic<double>::is_always_lock_free);
 
 // The costmap with unknown cells resolved and a +inf border, so neighbours need no bounds
@@ -96,8 +96,8 @@ class BorderedMap {
   double max_cost() const { return max_cost_ > 0.0f ? max_cost_ : 1.0; }
   float cost(std::int32_t i) const { return cost_[static_cast<std::size_t>(i)]; }
   const float* cost_data() const { return cost_.data(); }
-  std::int32_t stride() const { return stride_; }
   std::int32_t offset(int k) const { return offset_[k]; }
+  const std::int32_t* offsets() const { return offset_; }
   std::int32_t Index(const Cell& c) const { return (c.row + 1) * stride_ + c.col + 1; }
   Cell CellAt(std::int32_t i) const { return {i / stride_ - 1, i % stride_ - 1}; }
 
@@ -107,6 +107,11 @@ class BorderedMap {
     const float* cost = cost_.data();
     unsigned open = 0;
     for (int k = 0; k < 8; ++k) open |= static_cast<unsigned>(cost[from + offset_[k]] != kInf) << k;
+    return Legal(open);
+  }
+
+  // The legal moves among those whose cells can be entered (bit k: move k's cell).
+  unsigned Legal(unsigned open) const {
     if (corners_) return open;
     // Diagonal 4 (+row +col) lies between straight moves 0 (+row) and 2 (+col), 5 between 0
     // and 3, 6 between 1 and 2, 7 between 1 and 3.
@@ -120,21 +125,36 @@ class BorderedMap {
   // smallest cost including +inf and values below the minimum, the largest finite one).
   void CopyRows(GridView<const float> map, float unknown_cost, int begin, int end,
                 float* lowest, float* highest) {
-    const float unknown = std::isnan(unknown_cost) ? kInf : unknown_cost;
-    float low = kInf, high = 0.0f;
+    // On the bits: for floats that are not NaN, comparing bit patterns as signed integers
+    // orders them as the values (negatives below every positive), and integer min/max
+    // vectorise where float ones do not.
+    const std::int32_t unknown = Bits(std::isnan(unknown_cost) ? kInf : unknown_cost);
+    const std::int32_t inf = Bits(kInf);
+    std::int32_t low = inf, high = 0;
     for (int r = begin; r < end; ++r) {
       const float* in = map.data() + static_cast<std::size_t>(r) * map.cols();
       float* out = cost_.data() + static_cast<std::size_t>(r + 1) * stride_ + 1;
       out[-1] = out[map.cols()] = kInf;
+      std::int32_t row_low = inf, row_high = 0;
       for (int c = 0; c < map.cols(); ++c) {
-        const float v = std::isnan(in[c]) ? unknown : in[c];
-        out[c] = v;
-        low = std::min(low, v);
-        if (v != kInf) high = std::max(high, v);
+        std::int32_t v;
+        std::memcpy(&v, in + c, sizeof v);
+        v = (v & 0x7fffffff) > inf ? unknown : v;  // NaN: unknown
+        std::memcpy(out + c, &v, sizeof v);
+        row_low = std::min(row_low, v);
+        row_high = std::max(row_high, v == inf ? 0 : v);
       }
+      low = std::min(low, row_low);
+      high = std::max(high, row_high);
     }
-    *lowest = low;
-    *highest = high;
+    std::memcpy(lowest, &low, sizeof low);
+    std::memcpy(highest, &high, sizeof high);
+  }
+
+  static std::int32_t Bits(float v) {
+    std::int32_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    return bits;
   }
 
   std::int32_t stride_;
@@ -175,7 +195,7 @@ class Side {
       : map_(map), labels_(map.size()), labelled_((map.size() + 63) / 64), keep_log_(keep_log) {
     // A scan adds one cell's cost to the label it takes.
     queue_.Reset(origin_label, map.min_cost(), map.max_cost());
-    Label(origin, origin_label);
+    Label(origin, kUnlabelled, origin_label);
   }
 
   double label(std::int32_t i) const {
@@ -201,48 +221,53 @@ class Side {
   }
   double published_front() const { return published_front_.load(std::memory_order_relaxed); }
 
-  // Scans a cell of the first bucket (skipping it if its label has dropped since it was
-  // queued): lowers the label of every legal neighbour it reaches more cheaply and offers
-  // each that the other side has labelled as a meeting. Call after Front() returned true.
+  // Scans every cell of the first bucket (call after Front() returned true) and returns how
+  // many cells it took from the queue.
+  std::int64_t DrainBucket(const Side& other, Meeting* meeting) {
+    std::int64_t pops = 0;
+    for (; !queue_.FrontBucketEmpty(); ++pops) ScanNext(other, meeting);
+    return pops;
+  }
+
+ private:
+  // Scans a cell of the first bucket (skipping it if its label has since dropped into an
+  // earlier bucket): lowers the label of every legal neighbour it reaches more cheaply and offers
+  // each that the other side has labelled as a meeting.
   void ScanNext(const Side& other, Meeting* meeting) {
-    const QueueEntry top = queue_.Pop();
-    if (const QueueEntry* ahead = queue_.Ahead(kPrefetchAhead)) Prefetch(ahead->index);
-    if (label(top.index) != top.f) return;
+    const std::int32_t here = queue_.Pop();
+    const double g = label(here);
+    if (!queue_.Live(g)) return;
     ++scans_;
     // Which legal moves improve on their cell's label, found without branching on each.
-    const unsigned legal = map_.LegalMoves(top.index);
-    unsigned better = 0;
-    double reached[8];
+    // (Pointers are taken once: the compiler reloads members after every atomic load.)
+    const float* cost = map_.cost_data();
+    const std::atomic<double>* labels = labels_.data();
+    const std::int32_t* offset = map_.offsets();
+    unsigned open = 0, better = 0;
+    double reached[8], before[8];
+#pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) {
-      const std::int32_t next = top.index + map_.offset(k);
-      reached[k] = top.f + map_.cost(next);
-      const double before = label(next);
-      better |= static_cast<unsigned>((before == kUnlabelled) | (reached[k] < before)) << k;
+      const std::int32_t next = here + offset[k];
+      const float c = cost[next];
+      reached[k] = g + c;
+      before[k] = labels[next].load(std::memory_order_relaxed);
+      open |= static_cast<unsigned>(c != kInf) << k;
+      better |= static_cast<unsigned>((before[k] == kUnlabelled) | (reached[k] < before[k])) << k;
     }
-    for (better &= legal; better != 0; better &= better - 1) {
+    for (better &= map_.Legal(open); better != 0; better &= better - 1) {
       const int k = __builtin_ctz(better);
-      const std::int32_t next = top.index + map_.offset(k);
-      Label(next, reached[k]);
+      const std::int32_t next = here + offset[k];
+      Label(next, before[k], reached[k]);
       if (!other.labelled(next)) continue;
       const double theirs = other.label(next);
       if (theirs != kUnlabelled) meeting->Offer(reached[k] + theirs - map_.cost(next), next);
     }
   }
 
- private:
-  // Brings the three rows around a cell towards the cache: its costs and labels.
-  void Prefetch(std::int32_t i) const {
-    for (const std::int32_t row : {i - map_.stride(), i, i + map_.stride()}) {
-      __builtin_prefetch(map_.cost_data() + row - 1);
-      __builtin_prefetch(labels_.data() + row - 1);
-      __builtin_prefetch(labels_.data() + row + 1);
-    }
-  }
-
-  void Label(std::int32_t i, double value) {
-    const bool first = label(i) == kUnlabelled;
+  void Label(std::int32_t i, double before, double value) {
+    const bool first = before == kUnlabelled;
     labels_[static_cast<std::size_t>(i)].store(value, std::memory_order_relaxed);
-    queue_.Push(value, i);
+    if (first || queue_.Moves(before, value)) queue_.Push(value, i);
     if (first) {
       // Only this side writes its bit map, so a plain read-modify-write is enough.
       auto& word = labelled_[static_cast<std::size_t>(i) >> 6];
@@ -262,37 +287,46 @@ class Side {
   std::vector<std::int32_t> log_;
 };
 
-// Alternates the sides on one thread, always scanning the side with the smaller front.
+// Alternates the sides on one thread, always draining the bucket of the side with the
+// smaller front. (Checking the stopping rule between buckets rather than between scans only
+// lets a search finish the bucket it is in.)
 void SearchOnOneThread(Side* forward, Side* backward, Meeting* meeting, const StopCheck& stop) {
   double f_front = 0.0, b_front = 0.0;
-  std::int64_t scans = 0;
+  std::int64_t pops = 0, next_poll = 0;
   while (forward->Front(&f_front) && backward->Front(&b_front) &&
          f_front + b_front < meeting->cost()) {
     if (f_front <= b_front) {
-      forward->ScanNext(*backward, meeting);
+      pops += forward->DrainBucket(*backward, meeting);
     } else {
-      backward->ScanNext(*forward, meeting);
+      pops += backward->DrainBucket(*forward, meeting);
     }
-    if (++scans % kPollEvery == 1) stop.ThrowIfDue(scans);
+    if (pops >= next_poll) {  // before the first bucket, then every kPollEvery pops or so
+      stop.ThrowIfDue(forward->scans() + backward->scans());
+      next_poll = pops + kPollEvery;
+    }
   }
 }
 
-// Runs one side until its top plus the other's published top reaches the best meeting, its
-// queue empties, or the other side failed. A failure (cancel, deadline) is kept for the
+// Runs one side until its front plus the other's published front reaches the best meeting,
+// its queue empties, or the other side failed. A failure (cancel, deadline) is kept for the
 // caller and stops both.
 void SearchOneSide(Side* mine, const Side& theirs, Meeting* meeting, const StopCheck& stop,
                    std::atomic<bool>* failed, std::exception_ptr* failure) {
   try {
     double front = 0.0;
-    for (std::int64_t scans = 1; !failed->load(std::memory_order_relaxed); ++scans) {
+    std::int64_t pops = 0, next_poll = 0;
+    while (!failed->load(std::memory_order_relaxed)) {
       if (!mine->Front(&front)) {
         mine->Publish(kNever);
         return;
       }
       mine->Publish(front);
       if (front + theirs.published_front() >= meeting->cost()) return;
-      mine->ScanNext(theirs, meeting);
-      if (scans % kPollEvery == 1) stop.ThrowIfDue(mine->scans());
+      pops += mine->DrainBucket(theirs, meeting);
+      if (pops >= next_poll) {
+        stop.ThrowIfDue(mine->scans());
+        next_poll = pops + kPollEvery;
+      }
     }
   } catch (...) {
     *failure = std::current_exception();

@@ -5,17 +5,21 @@
 // drained always lands in a later bucket: the cells of one bucket can be taken in any order
 // and a cell's label is final when its bucket is drained. Labels pushed must lie in
 // [drained bucket, drained bucket + max]; buckets are kept on a ring just long enough for
-// that. Push and pop are O(1). If max / min would need more than kMaxSlots buckets, the
-// width grows to fit and a bucket may receive labels while it is drained (the search then
-// re-scans a cell whose label drops, and stays exact).
+// that. Push and pop are O(1).
+//
+// The queue holds cell indices, not labels: the caller keeps the labels, re-queues a cell
+// only when its label moves to another bucket (Moves), and takes a popped cell as live only
+// if its label is still in the bucket being drained (Live); so a cell is scanned once, in
+// the bucket of its final label. If max / min would need more than kMaxSlots buckets, the
+// width grows to fit and a bucket may receive labels while it is drained: Moves() then
+// re-queues any cell whose label drops within the bucket being drained, and the search
+// re-scans it and stays exact.
 #pragma once
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
-#include "bucket_queue.h"
 #include "ilrs/core/check.h"
 
 namespace ilrs::planning::internal {
@@ -40,15 +44,20 @@ class DialQueue {
     size_ = 0;
   }
 
+  // Whether a cell whose label drops from `before` to `after` must be queued again.
+  bool Moves(double before, double after) const {
+    const std::int64_t bucket = BucketOf(after);
+    return bucket != BucketOf(before) || bucket == current_;
+  }
+
+  // Whether a popped cell with this label is to be scanned now (else a later label of it
+  // was queued in an earlier bucket, and it has been or will be scanned there).
+  bool Live(double label) const { return BucketOf(label) == current_; }
+
   void Push(double label, std::int32_t index) {
     const std::int64_t bucket = BucketOf(label);
     ILRS_ASSERT(bucket >= current_ && bucket - current_ <= mask_);
-    // Field by field: building the entry elsewhere and copying it in stalls on a 16-byte
-    // load of two narrower stores.
-    auto& slot = buckets_[static_cast<std::size_t>(bucket & mask_)];
-    slot.emplace_back();
-    slot.back().f = label;
-    slot.back().index = index;
+    buckets_[static_cast<std::size_t>(bucket & mask_)].push_back(index);
     ++size_;
   }
 
@@ -61,20 +70,18 @@ class DialQueue {
     return true;
   }
 
-  // The entry `k` pops after the next one if it is in the same bucket, else null (to
-  // prefetch its cells while the current one is scanned).
-  const QueueEntry* Ahead(std::size_t k) const {
-    const auto& bucket = buckets_[static_cast<std::size_t>(current_ & mask_)];
-    return bucket.size() > k ? &bucket[bucket.size() - 1 - k] : nullptr;
+  // Whether the bucket Front() settled on has been drained.
+  bool FrontBucketEmpty() const {
+    return buckets_[static_cast<std::size_t>(current_ & mask_)].empty();
   }
 
-  // Takes any entry of the first bucket that is not empty; call after Front() returned true.
-  QueueEntry Pop() {
+  // Takes any cell of the bucket Front() settled on; call while it is not empty.
+  std::int32_t Pop() {
     auto& bucket = buckets_[static_cast<std::size_t>(current_ & mask_)];
-    const QueueEntry entry = bucket.back();
+    const std::int32_t index = bucket.back();
     bucket.pop_back();
     --size_;
-    return entry;
+    return index;
   }
 
  private:
@@ -85,7 +92,7 @@ class DialQueue {
   double width_ = 1.0;
   double inverse_width_ = 1.0;
   std::int64_t mask_ = 0;
-  std::vector<std::vector<QueueEntry>> buckets_;
+  std::vector<std::vector<std::int32_t>> buckets_;
   std::int64_t current_ = 0;
   std::size_t size_ = 0;
 };
