@@ -25,8 +25,11 @@ become lethal) and the repaired plan is timed against a fresh A* on the changed 
 reporting the same optimum (the repair time includes finding the changed cells in Python).
 
 Each planner runs in its own process so that its peak memory (the growth of the process's
-maximum resident set while it plans) is its own. Times are the best of --repeat runs; ratios
-are peer time / our time, measured in this one run on this machine.
+maximum resident set while it plans) is its own. Those processes keep numpy's OpenBLAS and
+OpenCV to one thread: their idle worker threads otherwise spin on the same two cores for a
+while after the map is made, and slowed every planner here by a quarter to a third. Times
+are the best of --repeat runs; ratios are peer time / our time, measured in this one run on
+this machine.
 """
 
 from __future__ import annotations
@@ -35,10 +38,14 @@ import argparse
 import itertools
 import math
 import multiprocessing as mp
+import os
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+# Read by OpenBLAS when numpy loads, here and in each planner's (spawned) process.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
@@ -49,6 +56,7 @@ def make_costmap(n: int, seed: int = 0) -> np.ndarray:
     """Smooth costs in [1, 10] (blurred noise), 20 % lethal cells, free 3 x 3 corners."""
     import cv2
 
+    cv2.setNumThreads(1)  # no OpenCV workers left spinning beside the planners
     rng = np.random.default_rng(seed)
     noise = rng.standard_normal((n, n)).astype(np.float32)
     smooth = cv2.GaussianBlur(noise, (0, 0), n / 128)
