@@ -173,8 +173,8 @@ void ValidateOptions(GridView<const float> costmap, const GridAStarOptions& opti
                         std::to_string(options.unknown_cost));
   ILRS_THROW_IF_NOT(options.search != GridSearch::kBidirectional ||
                         options.cost_model == MoveCostModel::kEnteredCell,
-                    "the bidirectional search needs the entered-cell cost model: with the "
-                    "others a cell's first label is not always its final one");
+                    "the bidirectional search needs the entered-cell cost model (the others "
+                    "use A*)");
   ILRS_THROW_IF_NOT(options.threads == 1 || options.threads == 2,
                     "threads must be 1 or 2, got " + std::to_string(options.threads));
 }

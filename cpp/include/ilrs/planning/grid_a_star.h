@@ -34,13 +34,15 @@ enum class MoveCostModel { kGeometric, kEnteredCell, kMidpoint };
 // How the optimum is searched for.
 //   kAStar:         the heuristic search described above, for every cost model.
 //   kBidirectional: the entered-cell model only. A move's cost then depends only on the cell
-//                   entered, so a Dijkstra search that always grows the cheapest label gives
-//                   each cell its final cost the first time it reaches it: every cell is
-//                   queued once, never re-queued. Two such searches grow from start and goal
-//                   and stop when their smallest labels add up to the best meeting found,
-//                   which is then optimal (see bidirectional_search.cpp). Where the heuristic
-//                   is weak (costs well above the map's smallest, as on real costmaps), each
-//                   side covers about a quarter of the map instead of A*'s near whole.
+//                   entered, so the search backwards from the goal runs the same update as
+//                   the one forwards from the start. Both are Dijkstra searches on Dial
+//                   buckets (O(1) queue operations), and they stop when their smallest labels
+//                   add up to the cheapest meeting found, which is then optimal (the argument
+//                   is in bidirectional_search.cpp). Where the heuristic is weak (costs well
+//                   above the map's smallest, as on real costmaps) A* scans nearly every
+//                   cell; the two sides together scan about two thirds.
+//                   Memory: the bordered map (4 bytes a cell) and a label per cell per side
+//                   (8 bytes), zero-filled by the OS on huge pages where it offers them.
 //   kAuto:          kBidirectional for the entered-cell model, kAStar for the others.
 enum class GridSearch { kAuto, kAStar, kBidirectional };
 
