@@ -19,9 +19,10 @@ class GridAStar(GridMoveRules):
     the map's smallest cost), or ``bidirectional`` (the ``entered_cell`` model only), which
     grows a Dijkstra search from each end and stops once their meeting is provably optimal;
     on costmaps whose costs sit well above their minimum, where A* scans nearly every cell,
-    the two together scan about two thirds of them, each far faster. ``auto`` takes ``bidirectional`` for ``entered_cell`` and ``a_star``
-    otherwise. ``threads=2`` runs the two directions of ``bidirectional`` on two threads:
-    the same optimal cost, though among equal-cost paths which one returns may vary.
+    the two together scan about two thirds of them, each far faster. ``auto`` takes
+    ``bidirectional`` for ``entered_cell`` and ``a_star`` otherwise. ``threads=2`` runs the
+    two directions of ``bidirectional`` on two threads: the same optimal cost, though among
+    equal-cost paths which one returns may vary.
     """
 
     name = "grid_astar"
