@@ -3,7 +3,8 @@
 // Keys pushed are never below the last key popped (up to rounding, which lands them in the
 // current bucket) and never more than `span` above it, as with a consistent heuristic or no
 // heuristic. Keys are bucketed by width span / (kBuckets - 2); only the bucket being popped is
-// kept as a binary heap, so a push is O(1) and a pop O(log bucket size).
+// kept as a binary heap, so a push is O(1) and a pop O(log bucket size). Each bucket keeps its
+// storage when drained, so after the first laps of the ring the queue stops allocating.
 #pragma once
 
 #include <algorithm>
@@ -27,7 +28,6 @@ class BucketQueue {
     width_ = std::max(span / (kBuckets - 2), 1e-12);
     buckets_.resize(kBuckets);
     for (auto& b : buckets_) b.clear();
-    current_.clear();
     current_bucket_ = 0;
     size_ = 0;
   }
@@ -38,25 +38,27 @@ class BucketQueue {
   void Push(const QueueEntry& entry) {
     const auto bucket = static_cast<std::int64_t>(entry.f / width_);
     if (bucket <= current_bucket_) {
-      current_.push_back(entry);
-      std::push_heap(current_.begin(), current_.end(), LaterFirst{});
+      auto& current = Slot(current_bucket_);
+      current.push_back(entry);
+      std::push_heap(current.begin(), current.end(), LaterFirst{});
     } else {
       ILRS_ASSERT(bucket - current_bucket_ < kBuckets);
-      buckets_[static_cast<std::size_t>(bucket % kBuckets)].push_back(entry);
+      Slot(bucket).push_back(entry);
     }
     ++size_;
   }
 
   bool Pop(QueueEntry* out) {
     if (size_ == 0) return false;
-    while (current_.empty()) {
+    while (Slot(current_bucket_).empty()) {
       ++current_bucket_;
-      current_.swap(buckets_[static_cast<std::size_t>(current_bucket_ % kBuckets)]);
-      std::make_heap(current_.begin(), current_.end(), LaterFirst{});
+      auto& next = Slot(current_bucket_);
+      std::make_heap(next.begin(), next.end(), LaterFirst{});
     }
-    std::pop_heap(current_.begin(), current_.end(), LaterFirst{});
-    *out = current_.back();
-    current_.pop_back();
+    auto& current = Slot(current_bucket_);
+    std::pop_heap(current.begin(), current.end(), LaterFirst{});
+    *out = current.back();
+    current.pop_back();
     --size_;
     return true;
   }
@@ -67,9 +69,12 @@ class BucketQueue {
     bool operator()(const QueueEntry& a, const QueueEntry& b) const { return a.f > b.f; }
   };
 
+  std::vector<QueueEntry>& Slot(std::int64_t bucket) {
+    return buckets_[static_cast<std::size_t>(bucket % kBuckets)];
+  }
+
   double width_ = 1.0;
   std::vector<std::vector<QueueEntry>> buckets_;
-  std::vector<QueueEntry> current_;
   std::int64_t current_bucket_ = 0;
   std::size_t size_ = 0;
 };

@@ -1,5 +1,6 @@
 #include "ilrs/planning/grid_a_star.h"
 
+#include "../testing/allocation_counter.h"
 #include "../testing/reference_dijkstra.h"
 
 #include <gtest/gtest.h>
@@ -134,6 +135,38 @@ TEST(GridAStar, RejectsCostsBelowTheMinimum) {
   EXPECT_THROW(PlanGridAStar({map.data(), 2, 2}, {{0, 0}, {0, 1}}), std::invalid_argument);
   map[3] = -2.0f;
   EXPECT_THROW(PlanGridAStar({map.data(), 2, 2}, {{0, 0}, {0, 1}}), std::invalid_argument);
+}
+
+// Nothing is allocated per expansion: the searches' containers grow by doubling and keep their
+// storage, so a map with several times the cells to expand costs only the doublings its
+// longer front needs (A*'s 1024 buckets each a doubling or two more): fewer than one more
+// allocation per hundred extra expansions (operator new is counted).
+TEST(GridAStar, SearchesAllocateOnlyAsTheirContainersGrow) {
+  struct Run {
+    long allocations;
+    std::int64_t expansions;
+  };
+  const auto run = [](int n, GridSearch search) {
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> cost(1.0f, 10.0f);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    std::vector<float> map(n * n);
+    for (float& c : map) c = u(rng) < 0.2f ? kInf : cost(rng);
+    map[0] = map[n * n - 1] = 1.0f;
+    GridAStarOptions options;
+    options.cost_model = MoveCostModel::kEnteredCell;
+    options.search = search;
+    const long before = testing::AllocationCount();
+    const GridPath path = PlanGridAStar({map.data(), n, n}, {{0, 0}, {n - 1, n - 1}}, options);
+    return Run{testing::AllocationCount() - before, path.stats.expansions};
+  };
+  for (GridSearch search : {GridSearch::kAStar, GridSearch::kBidirectional}) {
+    const Run small = run(250, search), large = run(800, search);
+    const std::int64_t extra = large.expansions - small.expansions;
+    EXPECT_GT(extra, 300000);
+    EXPECT_LT((large.allocations - small.allocations) * 100, extra)
+        << small.allocations << " then " << large.allocations << " allocations";
+  }
 }
 
 }  // namespace
