@@ -53,7 +53,7 @@ namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr double kUnlabelled = 0.0;  // every label is at least its origin's cost, > 0
 constexpr double kNever = std::numeric_limits<double>::infinity();
-constexpr int kPollEvery = 4096;  // scans between deadline/cancel checks
+constexpr int kPollEvery = 4096;  // cells taken between deadline/cancel checks, about
 static_assert(std::atomic<double>::is_always_lock_free);
 
 // The costmap with unknown cells resolved and a +inf border, so neighbours need no bounds
@@ -181,7 +181,7 @@ class Meeting {
   }
 
  private:
-  // Read before every scan by both threads, written only when a meeting improves.
+  // Read by both threads before every bucket, written only when a meeting improves.
   alignas(64) std::atomic<double> cost_{kNever};
   std::int32_t cell_ = -1;
   std::mutex mutex_;
@@ -213,7 +213,7 @@ class Side {
   // A lower bound on the labels still to scan, or false when nothing is left.
   bool Front(double* lower) { return queue_.Front(lower); }
   // Written only when it changes (once a bucket), on a cache line of its own: the other
-  // thread reads it before every scan.
+  // thread reads it before each of its buckets.
   void Publish(double lower) {
     if (lower != published_front_.load(std::memory_order_relaxed)) {
       published_front_.store(lower, std::memory_order_relaxed);

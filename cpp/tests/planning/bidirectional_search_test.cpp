@@ -54,7 +54,9 @@ TEST(BidirectionalSearch, MatchesDijkstraAndAStarOnRandomMaps) {
     std::vector<float> map(rows * cols);
     // Few distinct costs make many equal-cost paths, where meeting ties are likeliest.
     const bool coarse = trial % 3 == 0;
-    for (float& c : map) c = u(rng) < lethal ? kInf : (coarse ? std::round(cost(rng) / 3) + 1 : cost(rng));
+    for (float& c : map) {
+      c = u(rng) < lethal ? kInf : (coarse ? std::round(cost(rng) / 3) + 1 : cost(rng));
+    }
     std::uniform_int_distribution<int> row(0, rows - 1), col(0, cols - 1);
     const Cell s{row(rng), col(rng)}, g{row(rng), col(rng)};
     map[s.row * cols + s.col] = cost(rng);
@@ -84,6 +86,34 @@ TEST(BidirectionalSearch, MatchesDijkstraAndAStarOnRandomMaps) {
   }
   EXPECT_GT(solved, 500);
   EXPECT_GT(unsolvable, 20);
+}
+
+TEST(BidirectionalSearch, StaysExactWhenCostsSpanMoreThanItsBucketsCan) {
+  // Costs from 1e-4 to 1e4: a bucket narrower than the smallest cost would need 1e8 of them,
+  // so the queue widens its buckets and cells are re-scanned when their labels drop.
+  std::mt19937 rng(99);
+  std::uniform_real_distribution<float> exponent(-4.0f, 4.0f);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  int solved = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    const int rows = 8 + trial % 25, cols = 8 + (trial * 5) % 27;
+    std::vector<float> map(rows * cols);
+    for (float& c : map) c = u(rng) < 0.15f ? kInf : std::pow(10.0f, exponent(rng));
+    const Cell s{0, 0}, g{rows - 1, cols - 1};
+    map[0] = 1e-4f;
+    map[rows * cols - 1] = 1e4f;
+    const double expected = testing::ReferenceDijkstraCost(map, rows, cols, s, g,
+                                                           MoveCostModel::kEnteredCell, false);
+    if (std::isinf(expected)) continue;
+    for (int threads : {1, 2}) {
+      const GridPath path =
+          PlanGridAStar({map.data(), rows, cols}, {s, g}, Bidirectional(threads, false));
+      EXPECT_NEAR(path.cost, expected, 1e-9 * expected) << "trial " << trial;
+      EXPECT_NEAR(CheckedPathCost(map, cols, path, false), path.cost, 1e-9 * expected);
+    }
+    ++solved;
+  }
+  EXPECT_GT(solved, 40);
 }
 
 TEST(BidirectionalSearch, ScansFewerCellsThanAStarWhenTheHeuristicIsWeak) {
