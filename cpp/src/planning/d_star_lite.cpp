@@ -1,5 +1,7 @@
 #include "ilrs/planning/d_star_lite.h"
 
+#include "grid_search_common.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,14 +14,12 @@ namespace {
 constexpr double kSqrt2 = 1.4142135623730951;
 constexpr double kNever = std::numeric_limits<double>::infinity();
 constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kMinCellCost = 1e-6f;
+using internal::kMinCellCost;
 constexpr int kPollEvery = 4096;
 constexpr int kDRow[8] = {1, -1, 0, 0, 1, 1, -1, -1};
 constexpr int kDCol[8] = {0, 0, 1, -1, 1, -1, 1, -1};
 
-std::string CellText(const Cell& c) {
-  return "(row " + std::to_string(c.row) + ", col " + std::to_string(c.col) + ")";
-}
+using internal::CellText;
 
 // The heap keeps the smallest key on top.
 struct LaterKeyFirst {
@@ -147,12 +147,7 @@ std::int64_t DStarLite::UpdateCosts(GridView<const float> costmap, Region region
   // Validate first, so a bad map changes nothing.
   for (int r = area.row_begin; r < area.row_end; ++r) {
     for (int c = area.col_begin; c < area.col_end; ++c) {
-      if (Resolve(costmap(r, c)) < kMinCellCost) {
-        throw std::invalid_argument("costmap value " + std::to_string(costmap(r, c)) + " at " +
-                                    CellText({r, c}) +
-                                    " is below the smallest cell cost 1e-6 (costs are >= 1e-6, "
-                                    "+inf lethal, NaN unknown)");
-      }
+      internal::EnterCost(costmap(r, c), rules_.unknown_cost, r, c);  // throws below 1e-6
     }
   }
   std::vector<std::int32_t> changed;

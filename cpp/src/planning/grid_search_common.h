@@ -1,4 +1,4 @@
-// What the grid searches (A*, bidirectional) share: cell text for messages, the checks on
+// What the grid searches (A*, bidirectional, D* Lite) share: cell text for messages, checks on
 // start and goal, resolving a costmap value into the cost of entering its cell, and the
 // poll of cancel token and deadline (private to the planning sources).
 #pragma once
