@@ -18,6 +18,8 @@ after both sides report the same optimal cost:
 - SciPy's csgraph.dijkstra runs on a graph built from the map with our default rules
   (``geometric``, no corner cutting); graph construction is timed separately.
 
+Against MCP and SciPy ours runs the same three ways as against pyastar2d.
+
 Then Hybrid-A* with 72 headings against our own 2D A* on a 400 x 400 map of the same kind.
 
 And D* Lite: after a first plan, a 64 x 64 block near the start changes (half its cells
@@ -338,11 +340,26 @@ def main() -> int:
                 ],
                 ("pyastar2d", n, args.repeat),
             ),
-            ([("ours", n, "midpoint", True, args.repeat)], ("mcp", n, args.repeat)),
+            (
+                [
+                    ("ours", n, "midpoint", True, args.repeat, "a_star", 1),
+                    ("ours", n, "midpoint", True, args.repeat, "bidirectional", 1),
+                    ("ours", n, "midpoint", True, args.repeat, "bidirectional", 2),
+                ],
+                ("mcp", n, args.repeat),
+            ),
         ]
         if n <= args.scipy_max:
+            geometric = ("geometric", False, args.repeat)
             groups.append(
-                ([("ours", n, "geometric", False, args.repeat)], ("scipy", n, args.repeat))
+                (
+                    [
+                        ("ours", n, *geometric, "a_star", 1),
+                        ("ours", n, *geometric, "bidirectional", 1),
+                        ("ours", n, *geometric, "bidirectional", 2),
+                    ],
+                    ("scipy", n, args.repeat),
+                )
             )
         for ours_args, peer_args in groups:
             peer = measure(*peer_args)  # type: ignore[arg-type]

@@ -16,13 +16,15 @@ class GridAStar(GridMoveRules):
     """Optimal 8-connected search under the move rules of :class:`GridMoveRules`.
 
     ``search`` picks how the optimum is found: ``a_star`` (octile or Chebyshev heuristic x
-    the map's smallest cost), or ``bidirectional`` (the ``entered_cell`` model only), which
-    grows a Dijkstra search from each end and stops once their meeting is provably optimal;
-    on costmaps whose costs sit well above their minimum, where A* scans nearly every cell,
-    the two together scan about two thirds of them, each far faster. ``auto`` takes
-    ``bidirectional`` for ``entered_cell`` and ``a_star`` otherwise. ``threads=2`` runs the
-    two directions of ``bidirectional`` on two threads: the same optimal cost, though among
-    equal-cost paths which one returns may vary.
+    the map's smallest cost), or ``bidirectional``, which grows a Dijkstra search from each
+    end and stops once their meeting is provably optimal. Where costs sit well above the
+    map's minimum, A* scans nearly every cell and the two sides together about two thirds of
+    them, each far faster; where the heuristic is strong (a cheap corridor) A* scans less.
+    ``auto`` takes ``bidirectional`` for ``entered_cell`` (as grid tools with weighted cells
+    use it) and ``a_star`` for the rover's ``geometric`` and ``midpoint`` costmaps, where flat
+    ground costs the minimum. ``threads=2`` runs the two directions of ``bidirectional`` on
+    two threads: the same optimal cost, though among equal-cost paths which one returns may
+    vary.
     """
 
     name = "grid_astar"
@@ -38,10 +40,6 @@ class GridAStar(GridMoveRules):
         super().__init__(cost_model, unknown_cost, allow_corner_cutting)
         if search not in GRID_SEARCHES:
             raise ValueError(f"search must be 'auto', 'a_star' or 'bidirectional', got {search!r}")
-        if search == "bidirectional" and self.cost_model != "entered_cell":
-            raise ValueError(
-                f"search='bidirectional' needs cost_model='entered_cell', got {self.cost_model!r}"
-            )
         if threads not in (1, 2) or isinstance(threads, bool):
             raise ValueError(f"threads must be 1 or 2, got {threads!r}")
         self.search: GridSearch = search

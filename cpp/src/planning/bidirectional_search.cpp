@@ -53,8 +53,28 @@ namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr double kUnlabelled = 0.0;  // every label is at least its origin's cost, > 0
 constexpr double kNever = std::numeric_limits<double>::infinity();
+constexpr double kSqrt2 = 1.4142135623730951;
 constexpr int kPollEvery = 4096;  // cells taken between deadline/cancel checks, about
 static_assert(std::atomic<double>::is_always_lock_free);
+
+// The cost of the move between a scanned cell and its neighbour k (straight for k < 4,
+// diagonal after), given both cells' costs: forwards the move is into the neighbour,
+// backwards it is from the neighbour into the scanned cell. The path walk repeats exactly
+// these expressions, so it finds each label's source again bit for bit.
+template <MoveCostModel kModel, bool kForward>
+struct Step {
+  static double Cost(float scanned, float neighbour, int k) {
+    constexpr double kLength[8] = {1.0, 1.0, 1.0, 1.0, kSqrt2, kSqrt2, kSqrt2, kSqrt2};
+    const float entered = kForward ? neighbour : scanned;
+    if constexpr (kModel == MoveCostModel::kEnteredCell) {
+      return entered;
+    } else if constexpr (kModel == MoveCostModel::kGeometric) {
+      return kLength[k] * entered;
+    } else {
+      return kLength[k] * 0.5 * (static_cast<double>(scanned) + neighbour);
+    }
+  }
+};
 
 // The costmap with unknown cells resolved and a +inf border, so neighbours need no bounds
 // checks; and the moves: four straight, then four diagonal, each diagonal legal only if the
@@ -100,6 +120,11 @@ class BorderedMap {
   const std::int32_t* offsets() const { return offset_; }
   std::int32_t Index(const Cell& c) const { return (c.row + 1) * stride_ + c.col + 1; }
   Cell CellAt(std::int32_t i) const { return {i / stride_ - 1, i % stride_ - 1}; }
+  // The index k of the move by (d_row, d_col), each -1, 0 or 1 and not both 0.
+  static int MoveIndex(int d_row, int d_col) {
+    constexpr int kIndex[3][3] = {{7, 1, 6}, {3, -1, 2}, {5, 0, 4}};
+    return kIndex[d_row + 1][d_col + 1];
+  }
 
   // Bit k set: move k from `from` is legal (its cell can be entered, and for a diagonal
   // without corner cutting, both cells beside it too).
@@ -187,14 +212,19 @@ class Meeting {
   std::mutex mutex_;
 };
 
-// One of the two searches: its labels, its queue of labelled cells not yet scanned, and a
-// lower bound on the queued labels, published for the other side's thread.
+// One of the two searches, with its move costs (a Step): its labels, its queue of labelled
+// cells not yet scanned, and a lower bound on the queued labels, published for the other
+// side's thread.
+template <typename MoveStep>
 class Side {
  public:
-  Side(const BorderedMap& map, std::int32_t origin, double origin_label, bool keep_log)
+  using Step = MoveStep;
+
+  // A move costs between min_step and max_step.
+  Side(const BorderedMap& map, std::int32_t origin, double origin_label, double min_step,
+       double max_step, bool keep_log)
       : map_(map), labels_(map.size()), labelled_((map.size() + 63) / 64), keep_log_(keep_log) {
-    // A scan adds one cell's cost to the label it takes.
-    queue_.Reset(origin_label, map.min_cost(), map.max_cost());
+    queue_.Reset(origin_label, min_step, max_step);
     Label(origin, kUnlabelled, origin_label);
   }
 
@@ -223,7 +253,8 @@ class Side {
 
   // Scans every cell of the first bucket (call after Front() returned true) and returns how
   // many cells it took from the queue.
-  std::int64_t DrainBucket(const Side& other, Meeting* meeting) {
+  template <typename Other>
+  std::int64_t DrainBucket(const Other& other, Meeting* meeting) {
     std::int64_t pops = 0;
     for (; !queue_.FrontBucketEmpty(); ++pops) ScanNext(other, meeting);
     return pops;
@@ -233,7 +264,8 @@ class Side {
   // Scans a cell of the first bucket (skipping it if its label has since dropped into an
   // earlier bucket): lowers the label of every legal neighbour it reaches more cheaply and offers
   // each that the other side has labelled as a meeting.
-  void ScanNext(const Side& other, Meeting* meeting) {
+  template <typename Other>
+  void ScanNext(const Other& other, Meeting* meeting) {
     const std::int32_t here = queue_.Pop();
     const double g = label(here);
     if (!queue_.Live(g)) return;
@@ -243,13 +275,14 @@ class Side {
     const float* cost = map_.cost_data();
     const std::atomic<double>* labels = labels_.data();
     const std::int32_t* offset = map_.offsets();
+    const float here_cost = cost[here];
     unsigned open = 0, better = 0;
     double reached[8], before[8];
 #pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) {
       const std::int32_t next = here + offset[k];
       const float c = cost[next];
-      reached[k] = g + c;
+      reached[k] = g + MoveStep::Cost(here_cost, c, k);
       before[k] = labels[next].load(std::memory_order_relaxed);
       open |= static_cast<unsigned>(c != kInf) << k;
       better |= static_cast<unsigned>((before[k] == kUnlabelled) | (reached[k] < before[k])) << k;
@@ -260,7 +293,7 @@ class Side {
       Label(next, before[k], reached[k]);
       if (!other.labelled(next)) continue;
       const double theirs = other.label(next);
-      if (theirs != kUnlabelled) meeting->Offer(reached[k] + theirs - map_.cost(next), next);
+      if (theirs != kUnlabelled) meeting->Offer(reached[k] + theirs, next);
     }
   }
 
@@ -290,7 +323,9 @@ class Side {
 // Alternates the sides on one thread, always draining the bucket of the side with the
 // smaller front. (Checking the stopping rule between buckets rather than between scans only
 // lets a search finish the bucket it is in.)
-void SearchOnOneThread(Side* forward, Side* backward, Meeting* meeting, const StopCheck& stop) {
+template <typename Forward, typename Backward>
+void SearchOnOneThread(Forward* forward, Backward* backward, Meeting* meeting,
+                       const StopCheck& stop) {
   double f_front = 0.0, b_front = 0.0;
   std::int64_t pops = 0, next_poll = 0;
   while (forward->Front(&f_front) && backward->Front(&b_front) &&
@@ -310,7 +345,8 @@ void SearchOnOneThread(Side* forward, Side* backward, Meeting* meeting, const St
 // Runs one side until its front plus the other's published front reaches the best meeting,
 // its queue empties, or the other side failed. A failure (cancel, deadline) is kept for the
 // caller and stops both.
-void SearchOneSide(Side* mine, const Side& theirs, Meeting* meeting, const StopCheck& stop,
+template <typename Mine, typename Theirs>
+void SearchOneSide(Mine* mine, const Theirs& theirs, Meeting* meeting, const StopCheck& stop,
                    std::atomic<bool>* failed, std::exception_ptr* failure) {
   try {
     double front = 0.0;
@@ -334,12 +370,13 @@ void SearchOneSide(Side* mine, const Side& theirs, Meeting* meeting, const StopC
   }
 }
 
-void SearchOnTwoThreads(const BorderedMap& map, Side* forward, Side* backward,
-                        Meeting* meeting, const StopCheck& stop) {
+template <typename Forward, typename Backward>
+void SearchOnTwoThreads(Forward* forward, Backward* backward, Meeting* meeting,
+                        const StopCheck& stop) {
   std::atomic<bool> failed{false};
   std::exception_ptr forward_failure, backward_failure;
-  std::thread helper(SearchOneSide, backward, std::cref(*forward), meeting, std::cref(stop),
-                     &failed, &backward_failure);
+  std::thread helper(SearchOneSide<Backward, Forward>, backward, std::cref(*forward), meeting,
+                     std::cref(stop), &failed, &backward_failure);
   SearchOneSide(forward, *backward, meeting, stop, &failed, &forward_failure);
   helper.join();
   if (forward_failure) std::rethrow_exception(forward_failure);
@@ -347,55 +384,61 @@ void SearchOnTwoThreads(const BorderedMap& map, Side* forward, Side* backward,
   // A cell both threads labelled at the same instant may have been missed as a meeting by both.
   for (const std::int32_t i : backward->log()) {
     const double f = forward->label(i);
-    if (f != kUnlabelled) meeting->Offer(f + backward->label(i) - map.cost(i), i);
+    if (f != kUnlabelled) meeting->Offer(f + backward->label(i), i);
   }
 }
 
 // The cells of the optimal path through the meeting: back to the start along forward labels,
-// on to the goal along backward labels. A label was set as its neighbour's label plus the
-// cell's cost, so the same sum finds that neighbour again, bit for bit.
-std::vector<Cell> PathThrough(const BorderedMap& map, const Side& forward, const Side& backward,
-                              std::int32_t start, std::int32_t goal, std::int32_t meeting) {
-  const auto walk = [&](const Side& side, std::int32_t from, std::int32_t to,
+// on to the goal along backward labels. A label was set as the label of the cell scanned
+// plus the move's cost, so the same sum finds that cell again, bit for bit.
+template <typename Forward, typename Backward>
+std::vector<Cell> PathThrough(const BorderedMap& map, const Forward& forward,
+                              const Backward& backward, std::int32_t start, std::int32_t goal,
+                              std::int32_t meeting) {
+  const auto walk = [&](const auto& side, auto step, std::int32_t from, std::int32_t to,
                         std::vector<Cell>* cells) {
     for (std::int32_t here = from; here != to;) {
-      std::int32_t previous = -1;
-      for (unsigned legal = map.LegalMoves(here); legal != 0 && previous < 0;
+      std::int32_t source = -1;
+      for (unsigned legal = map.LegalMoves(here); legal != 0 && source < 0;
            legal &= legal - 1) {
-        const std::int32_t next = here + map.offset(__builtin_ctz(legal));
-        if (side.label(next) + map.cost(here) == side.label(here)) previous = next;
+        const int k = __builtin_ctz(legal);  // from here; the move from there back is as long
+        const std::int32_t there = here + map.offset(k);
+        if (side.label(there) + step(map.cost(there), map.cost(here), k) == side.label(here)) {
+          source = there;
+        }
       }
-      ILRS_ASSERT(previous >= 0);
-      cells->push_back(map.CellAt(previous));
-      here = previous;
+      ILRS_ASSERT(source >= 0);
+      cells->push_back(map.CellAt(source));
+      here = source;
     }
   };
   std::vector<Cell> cells{map.CellAt(meeting)};
-  walk(forward, meeting, start, &cells);
+  walk(forward, Forward::Step::Cost, meeting, start, &cells);
   std::reverse(cells.begin(), cells.end());
-  walk(backward, meeting, goal, &cells);
+  walk(backward, Backward::Step::Cost, meeting, goal, &cells);
   return cells;
 }
 
-}  // namespace
-
-GridPath PlanBidirectional(GridView<const float> costmap, const PlanRequest& request,
-                           const GridAStarOptions& options) {
-  const auto t0 = std::chrono::steady_clock::now();
-  CheckEnds(costmap, options.unknown_cost, request.start, request.goal);
-  const BorderedMap map(costmap, options.unknown_cost, options.allow_corner_cutting,
-                        options.threads);
+template <MoveCostModel kModel>
+GridPath Search(const BorderedMap& map, const PlanRequest& request, int threads,
+                std::chrono::steady_clock::time_point t0) {
+  using Forward = Side<Step<kModel, true>>;
+  using Backward = Side<Step<kModel, false>>;
   const std::int32_t start = map.Index(request.start), goal = map.Index(request.goal);
-  const bool threaded = options.threads == 2;
-  // Each side's labels count its origin's cost too (so that none is zero); a meeting's cost is
-  // then the path's plus the start's cost, and the path's own is summed once it is known.
-  Side forward(map, start, map.cost(start), false);
-  Side backward(map, goal, map.cost(goal), threaded);
+  const bool threaded = threads == 2;
+  // Moves cost at least the smallest cell cost and at most a diagonal into the dearest cell.
+  const double min_step = map.min_cost();
+  const double max_step = (kModel == MoveCostModel::kEnteredCell ? 1.0 : kSqrt2) * map.max_cost();
+  // Labels start from the smallest cost rather than zero (zero marks "unlabelled"), so a
+  // meeting's cost is the path's plus twice that; the path's own is summed once it is known.
+  const double origin = map.min_cost();
+  Forward forward(map, start, origin, min_step, max_step, false);
+  Backward backward(map, goal, origin, min_step, max_step, threaded);
   Meeting meeting;
-  if (start == goal) meeting.Offer(map.cost(start), start);
+  if (start == goal) meeting.Offer(2 * origin, start);
   const StopCheck stop(request, t0);
   if (threaded) {
-    SearchOnTwoThreads(map, &forward, &backward, &meeting, stop);
+    SearchOnTwoThreads(&forward, &backward, &meeting, stop);
   } else {
     SearchOnOneThread(&forward, &backward, &meeting, stop);
   }
@@ -410,11 +453,33 @@ GridPath PlanBidirectional(GridView<const float> costmap, const PlanRequest& req
   }
   path.cells = PathThrough(map, forward, backward, start, goal, meeting.cell());
   for (std::size_t i = 1; i < path.cells.size(); ++i) {
-    path.cost += map.cost(map.Index(path.cells[i]));
+    const Cell a = path.cells[i - 1], b = path.cells[i];
+    const int k = map.MoveIndex(b.row - a.row, b.col - a.col);
+    path.cost += Step<kModel, true>::Cost(map.cost(map.Index(a)), map.cost(map.Index(b)), k);
   }
   path.stats.elapsed_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return path;
+}
+
+}  // namespace
+
+GridPath PlanBidirectional(GridView<const float> costmap, const PlanRequest& request,
+                           const GridAStarOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  CheckEnds(costmap, options.unknown_cost, request.start, request.goal);
+  const BorderedMap map(costmap, options.unknown_cost, options.allow_corner_cutting,
+                        options.threads);
+  switch (options.cost_model) {
+    case MoveCostModel::kEnteredCell:
+      return Search<MoveCostModel::kEnteredCell>(map, request, options.threads, t0);
+    case MoveCostModel::kGeometric:
+      return Search<MoveCostModel::kGeometric>(map, request, options.threads, t0);
+    case MoveCostModel::kMidpoint:
+      return Search<MoveCostModel::kMidpoint>(map, request, options.threads, t0);
+  }
+  ILRS_ASSERT(false);
+  return {};
 }
 
 }  // namespace ilrs::planning::internal

@@ -6,8 +6,8 @@
 
 namespace ilrs::planning::internal {
 
-// Optimal path under the entered-cell model, searched from both ends; `options` are already
-// validated (entered-cell model, 1 or 2 threads). Throws as PlanGridAStar does.
+// Optimal path under options.cost_model, searched from both ends; `options` are already
+// validated (1 or 2 threads). Throws as PlanGridAStar does.
 GridPath PlanBidirectional(GridView<const float> costmap, const PlanRequest& request,
                            const GridAStarOptions& options);
 

@@ -171,10 +171,6 @@ void ValidateOptions(GridView<const float> costmap, const GridAStarOptions& opti
   ILRS_THROW_IF_NOT(!(options.unknown_cost < kMinCellCost),
                     "unknown_cost must be >= 1e-6 or +inf, got " +
                         std::to_string(options.unknown_cost));
-  ILRS_THROW_IF_NOT(options.search != GridSearch::kBidirectional ||
-                        options.cost_model == MoveCostModel::kEnteredCell,
-                    "the bidirectional search needs the entered-cell cost model (the others "
-                    "use A*)");
   ILRS_THROW_IF_NOT(options.threads == 1 || options.threads == 2,
                     "threads must be 1 or 2, got " + std::to_string(options.threads));
 }

@@ -1,4 +1,4 @@
-// The bidirectional search behind PlanGridAStar's entered-cell model (see grid_a_star.h).
+// The bidirectional search of PlanGridAStar (see grid_a_star.h), under all three cost models.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,18 +15,23 @@ namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-GridAStarOptions Bidirectional(int threads, bool corners) {
+constexpr double kSqrt2 = 1.4142135623730951;
+constexpr MoveCostModel kModels[] = {MoveCostModel::kEnteredCell, MoveCostModel::kGeometric,
+                                     MoveCostModel::kMidpoint};
+
+GridAStarOptions Bidirectional(int threads, bool corners,
+                               MoveCostModel model = MoveCostModel::kEnteredCell) {
   GridAStarOptions options;
-  options.cost_model = MoveCostModel::kEnteredCell;
+  options.cost_model = model;
   options.search = GridSearch::kBidirectional;
   options.threads = threads;
   options.allow_corner_cutting = corners;
   return options;
 }
 
-// Every step is one legal move, and the cost is the sum of the entered cells' costs.
+// Every step is one legal move, and the cost is the sum of the moves' costs under the model.
 double CheckedPathCost(const std::vector<float>& map, int cols, const GridPath& path,
-                       bool corners) {
+                       bool corners, MoveCostModel model = MoveCostModel::kEnteredCell) {
   double cost = 0.0;
   const auto at = [&](int r, int c) { return map[r * cols + c]; };
   for (std::size_t i = 1; i < path.cells.size(); ++i) {
@@ -37,7 +42,14 @@ double CheckedPathCost(const std::vector<float>& map, int cols, const GridPath& 
     if (dr != 0 && dc != 0 && !corners) {
       EXPECT_TRUE(std::isfinite(at(a.row, b.col)) && std::isfinite(at(b.row, a.col)));
     }
-    cost += at(b.row, b.col);
+    const double length = (dr != 0 && dc != 0) ? kSqrt2 : 1.0;
+    switch (model) {
+      case MoveCostModel::kEnteredCell: cost += at(b.row, b.col); break;
+      case MoveCostModel::kGeometric: cost += length * at(b.row, b.col); break;
+      case MoveCostModel::kMidpoint:
+        cost += length * 0.5 * (static_cast<double>(at(a.row, a.col)) + at(b.row, b.col));
+        break;
+    }
   }
   return cost;
 }
@@ -62,30 +74,34 @@ TEST(BidirectionalSearch, MatchesDijkstraAndAStarOnRandomMaps) {
     map[s.row * cols + s.col] = cost(rng);
     map[g.row * cols + g.col] = cost(rng);
     for (bool corners : {false, true}) {
-      const double expected = testing::ReferenceDijkstraCost(
-          map, rows, cols, s, g, MoveCostModel::kEnteredCell, corners);
-      GridAStarOptions a_star = Bidirectional(1, corners);
-      a_star.search = GridSearch::kAStar;
-      for (int threads : {1, 2}) {
-        const GridAStarOptions options = Bidirectional(threads, corners);
-        if (std::isinf(expected)) {
-          EXPECT_THROW(PlanGridAStar({map.data(), rows, cols}, {s, g}, options), PlanningFailure);
-          ++unsolvable;
-          continue;
+      for (MoveCostModel model : kModels) {
+        const double expected =
+            testing::ReferenceDijkstraCost(map, rows, cols, s, g, model, corners);
+        GridAStarOptions a_star = Bidirectional(1, corners, model);
+        a_star.search = GridSearch::kAStar;
+        for (int threads : {1, 2}) {
+          const GridAStarOptions options = Bidirectional(threads, corners, model);
+          if (std::isinf(expected)) {
+            EXPECT_THROW(PlanGridAStar({map.data(), rows, cols}, {s, g}, options),
+                         PlanningFailure);
+            ++unsolvable;
+            continue;
+          }
+          const GridPath path = PlanGridAStar({map.data(), rows, cols}, {s, g}, options);
+          ASSERT_EQ(path.cells.front(), s);
+          ASSERT_EQ(path.cells.back(), g);
+          EXPECT_NEAR(path.cost, expected, 1e-9 * expected) << "trial " << trial;
+          EXPECT_NEAR(CheckedPathCost(map, cols, path, corners, model), path.cost,
+                      1e-9 * expected);
+          EXPECT_NEAR(PlanGridAStar({map.data(), rows, cols}, {s, g}, a_star).cost, path.cost,
+                      1e-9 * expected);
+          ++solved;
         }
-        const GridPath path = PlanGridAStar({map.data(), rows, cols}, {s, g}, options);
-        ASSERT_EQ(path.cells.front(), s);
-        ASSERT_EQ(path.cells.back(), g);
-        EXPECT_NEAR(path.cost, expected, 1e-9 * expected) << "trial " << trial;
-        EXPECT_DOUBLE_EQ(CheckedPathCost(map, cols, path, corners), path.cost);
-        EXPECT_NEAR(PlanGridAStar({map.data(), rows, cols}, {s, g}, a_star).cost, path.cost,
-                    1e-9 * expected);
-        ++solved;
       }
     }
   }
-  EXPECT_GT(solved, 500);
-  EXPECT_GT(unsolvable, 20);
+  EXPECT_GT(solved, 1500);
+  EXPECT_GT(unsolvable, 60);
 }
 
 TEST(BidirectionalSearch, StaysExactWhenCostsSpanMoreThanItsBucketsCan) {
@@ -102,18 +118,21 @@ TEST(BidirectionalSearch, StaysExactWhenCostsSpanMoreThanItsBucketsCan) {
     const Cell s{0, 0}, g{rows - 1, cols - 1};
     map[0] = 1e-4f;
     map[rows * cols - 1] = 1e4f;
-    const double expected = testing::ReferenceDijkstraCost(map, rows, cols, s, g,
-                                                           MoveCostModel::kEnteredCell, false);
-    if (std::isinf(expected)) continue;
-    for (int threads : {1, 2}) {
-      const GridPath path =
-          PlanGridAStar({map.data(), rows, cols}, {s, g}, Bidirectional(threads, false));
-      EXPECT_NEAR(path.cost, expected, 1e-9 * expected) << "trial " << trial;
-      EXPECT_NEAR(CheckedPathCost(map, cols, path, false), path.cost, 1e-9 * expected);
+    for (MoveCostModel model : kModels) {
+      const double expected =
+          testing::ReferenceDijkstraCost(map, rows, cols, s, g, model, false);
+      if (std::isinf(expected)) continue;
+      for (int threads : {1, 2}) {
+        const GridPath path = PlanGridAStar({map.data(), rows, cols}, {s, g},
+                                            Bidirectional(threads, false, model));
+        EXPECT_NEAR(path.cost, expected, 1e-9 * expected) << "trial " << trial;
+        EXPECT_NEAR(CheckedPathCost(map, cols, path, false, model), path.cost,
+                    1e-9 * expected);
+      }
+      ++solved;
     }
-    ++solved;
   }
-  EXPECT_GT(solved, 40);
+  EXPECT_GT(solved, 120);
 }
 
 TEST(BidirectionalSearch, ScansFewerCellsThanAStarWhenTheHeuristicIsWeak) {
@@ -191,17 +210,18 @@ TEST(BidirectionalSearch, HonoursCancelAndDeadlineOnEitherThread) {
   }
 }
 
-TEST(BidirectionalSearch, RejectsOtherCostModelsAndThreadCounts) {
+TEST(BidirectionalSearch, RejectsThreadCountsOtherThanOneOrTwoAndCostsBelowTheMinimum) {
   std::vector<float> map(4, 1.0f);
-  GridAStarOptions geometric = Bidirectional(1, false);
-  geometric.cost_model = MoveCostModel::kGeometric;
-  EXPECT_THROW(PlanGridAStar({map.data(), 2, 2}, {{0, 0}, {1, 1}}, geometric),
-               std::invalid_argument);
   EXPECT_THROW(PlanGridAStar({map.data(), 2, 2}, {{0, 0}, {1, 1}}, Bidirectional(3, false)),
                std::invalid_argument);
-  map[3] = -1.0f;
-  EXPECT_THROW(PlanGridAStar({map.data(), 2, 2}, {{0, 0}, {0, 1}}, Bidirectional(1, false)),
+  EXPECT_THROW(PlanGridAStar({map.data(), 2, 2}, {{0, 0}, {1, 1}}, Bidirectional(0, false)),
                std::invalid_argument);
+  map[3] = -1.0f;
+  for (MoveCostModel model : kModels) {
+    EXPECT_THROW(
+        PlanGridAStar({map.data(), 2, 2}, {{0, 0}, {0, 1}}, Bidirectional(1, false, model)),
+        std::invalid_argument);
+  }
 }
 
 }  // namespace

@@ -41,7 +41,9 @@ inline double ReferenceDijkstraCost(const std::vector<float>& map, int rows, int
         const double length = diag ? kSqrt2 : 1.0;
         double w = map[j];
         if (model == planning::MoveCostModel::kGeometric) w *= length;
-        if (model == planning::MoveCostModel::kMidpoint) w = length * 0.5 * (map[i] + map[j]);
+        if (model == planning::MoveCostModel::kMidpoint) {
+          w = length * 0.5 * (static_cast<double>(map[i]) + map[j]);
+        }
         if (d + w < dist[j]) {
           dist[j] = d + w;
           q.push({dist[j], j});

@@ -32,18 +32,19 @@ namespace ilrs::planning {
 enum class MoveCostModel { kGeometric, kEnteredCell, kMidpoint };
 
 // How the optimum is searched for.
-//   kAStar:         the heuristic search described above, for every cost model.
-//   kBidirectional: the entered-cell model only. A move's cost then depends only on the cell
-//                   entered, so the search backwards from the goal runs the same update as
-//                   the one forwards from the start. Both are Dijkstra searches on Dial
-//                   buckets (O(1) queue operations), and they stop when their smallest labels
-//                   add up to the cheapest meeting found, which is then optimal (the argument
-//                   is in bidirectional_search.cpp). Where the heuristic is weak (costs well
-//                   above the map's smallest, as on real costmaps) A* scans nearly every
-//                   cell; the two sides together scan about two thirds.
+//   kAStar:         the heuristic search described above.
+//   kBidirectional: two Dijkstra searches, forwards from the start and backwards from the
+//                   goal, on Dial buckets (O(1) queue operations, no heap), stopping when
+//                   their smallest labels add up to the cheapest meeting found, which is then
+//                   optimal (the argument is in bidirectional_search.cpp). Where A*'s
+//                   heuristic is weak (costs well above the map's smallest) it scans nearly
+//                   every cell; the two sides together scan about two thirds, each far faster.
+//                   Where the heuristic is strong (a cheap straight corridor) A* scans less.
 //                   Memory: the bordered map (4 bytes a cell) and a label per cell per side
 //                   (8 bytes), zero-filled by the OS on huge pages where it offers them.
-//   kAuto:          kBidirectional for the entered-cell model, kAStar for the others.
+//   kAuto:          kBidirectional for the entered-cell model, as grid tools with weighted
+//                   cells use it; kAStar for the geometric and midpoint models of the rover's
+//                   costmaps, where flat ground costs the minimum and the heuristic is strong.
 enum class GridSearch { kAuto, kAStar, kBidirectional };
 
 struct GridAStarOptions {
@@ -75,8 +76,7 @@ struct GridPath {
 };
 
 // Throws PlanningFailure for every way planning can fail, std::invalid_argument for a
-// costmap with values below 1e-6, a negative unknown_cost, kBidirectional with another cost
-// model than kEnteredCell, or threads other than 1 or 2.
+// costmap with values below 1e-6, a negative unknown_cost, or threads other than 1 or 2.
 GridPath PlanGridAStar(GridView<const float> costmap, const PlanRequest& request,
                        const GridAStarOptions& options = {});
 
