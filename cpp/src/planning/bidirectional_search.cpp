@@ -17,30 +17,28 @@
 
 // How the search works, and why its stopping rule gives the optimum.
 //
-// Labels: each side labels a cell with the cost of reaching it from its origin, counting the
-// cost of every cell on the way, the origin's and its own included (the start's cost is not
-// part of a path's cost; it only keeps every label above zero, the mark of "unlabelled").
-// Both sides grow a label by the cost of the cell newly reached: under the entered-cell
-// model the cost of a move depends only on the cell entered, and reversing a path turns
-// "enter each cell after the start" into "enter each cell before the goal", so the backward
-// side runs the same search. A path through a cell m labelled from both ends costs
-// forward(m) + backward(m) - cost(m) - cost(start).
+// Labels: the forward side labels a cell with the cost of the cheapest path from the start to
+// it, the backward side with that from it to the goal, each plus the map's smallest cost (so
+// that no label is zero, the mark of "unlabelled"). A scan adds the cost of one move (Step):
+// forwards, the move from the scanned cell into its neighbour; backwards, the move from the
+// neighbour into the scanned cell. A path through a cell m labelled from both ends costs
+// forward(m) + backward(m) in label units, the path's cost plus twice the smallest cost.
 //
 // Each side is a Dijkstra search on a Dial bucket queue (dial_queue.h) whose buckets are
-// narrower than the smallest cell cost: the cells of a bucket reach only later buckets, so a
+// narrower than the cheapest move: the cells of a bucket reach only later buckets, so a
 // cell's label is final once its bucket is drained, and the first non-empty bucket's start,
 // the side's front, bounds every label still to come.
 //
 // Stopping: the sides stop when front(forward) + front(backward) >= mu, the best meeting
 // seen (in label units). Suppose an optimal path P = s = p0, ..., pk = t were cheaper. For
 // each move p(i) -> p(i+1) on it, forward(p(i)) + backward(p(i+1)) is P's cost in label
-// units, below both fronts' sum, so p(i) was scanned forwards or p(i+1) backwards. Take the
-// first p(j) not scanned forwards. If there is none, t was labelled forwards, and it is
-// labelled backwards from the outset: a meeting as cheap as P. If j = 0, p1 was scanned
-// backwards, labelling s, which is labelled forwards from the outset. Otherwise p(j-1) was
-// scanned forwards and p(j+1) backwards, so p(j) carries both exact labels. Every cell
-// labelled from both ends is offered as a meeting when its second label arrives (or drops),
-// so in each case mu would be P's cost: a contradiction.
+// units less that move's, below both fronts' sum, so p(i) was scanned forwards or p(i+1)
+// backwards. Take the first p(j) not scanned forwards. If there is none, t was labelled
+// forwards, and it is labelled backwards from the outset: a meeting as cheap as P. If j = 0,
+// p1 was scanned backwards, labelling s, which is labelled forwards from the outset.
+// Otherwise p(j-1) was scanned forwards and p(j+1) backwards, so p(j) carries both exact
+// labels. Every cell labelled from both ends is offered as a meeting when its second label
+// arrives (or drops), so in each case mu would be P's cost: a contradiction.
 //
 // With two threads each side writes only its own labels and reads the other's; a cell both
 // sides label at the same instant can be missed as a meeting by both, so after the threads
