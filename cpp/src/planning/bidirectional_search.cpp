@@ -49,7 +49,7 @@ namespace ilrs::planning::internal {
 namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr double kUnlabelled = 0.0;  // every label is at least its origin's cost, > 0
+constexpr double kUnlabelled = 0.0;  // every label is at least the map's smallest cost, > 0
 constexpr double kNever = std::numeric_limits<double>::infinity();
 constexpr double kSqrt2 = 1.4142135623730951;
 constexpr int kPollEvery = 4096;  // cells taken between deadline/cancel checks, about
@@ -426,7 +426,8 @@ GridPath Search(const BorderedMap& map, const PlanRequest& request, int threads,
   const bool threaded = threads == 2;
   // Moves cost at least the smallest cell cost and at most a diagonal into the dearest cell.
   const double min_step = map.min_cost();
-  const double max_step = (kModel == MoveCostModel::kEnteredCell ? 1.0 : kSqrt2) * map.max_cost();
+  const double max_step =
+      (kModel == MoveCostModel::kEnteredCell ? 1.0 : kSqrt2) * map.max_cost();
   // Labels start from the smallest cost rather than zero (zero marks "unlabelled"), so a
   // meeting's cost is the path's plus twice that; the path's own is summed once it is known.
   const double origin = map.min_cost();
