@@ -26,6 +26,10 @@ And D* Lite: after a first plan, a 64 x 64 block near the start changes (half it
 become lethal) and the repaired plan is timed against a fresh A* on the changed map, both
 reporting the same optimum (the repair time includes finding the changed cells in Python).
 
+Beside each time: nodes expanded per second and nanoseconds per node, against the machine's
+memory latency measured first (a pointer chase at random over 256 MB), so the cost of a node
+can be set against one miss to memory.
+
 Each planner runs in its own process so that its peak memory (the growth of the process's
 maximum resident set while it plans) is its own. Those processes keep numpy's OpenBLAS and
 OpenCV to one thread: their idle worker threads otherwise spin on the same two cores for a
@@ -305,11 +309,35 @@ def measure(name: str, n: int, *args: object) -> Result | str:
     return outcome  # type: ignore[no-any-return]
 
 
+def memory_latency_ns(megabytes: int = 256, steps: int = 1_000_000) -> float:
+    """Latency of a dependent load at a random place in a large array: a pointer chase over a
+    random cycle of `megabytes`, less the same loop over one that fits in L1 (what is left is
+    the cache and TLB misses, not the interpreter)."""
+    import array
+
+    def chase(cells: int) -> float:
+        order = np.random.default_rng(5).permutation(cells)
+        following = np.empty(cells, np.int64)
+        following[order] = np.roll(order, -1)  # one cycle through every cell
+        table = array.array("q")
+        table.frombytes(following.tobytes())
+        i = int(order[0])
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            i = table[i]
+        return (time.perf_counter() - t0) / steps
+
+    return max(0.0, chase(megabytes * 2**20 // 8) - chase(512)) * 1e9
+
+
 def _print_row(n: int, result: Result, ratio: str) -> None:
-    rate = f"{result.expansions / result.seconds / 1e6:7.2f}" if result.expansions else f"{'':>7}"
+    rate, per = f"{'':>7}", f"{'':>6}"
+    if result.expansions:
+        rate = f"{result.expansions / result.seconds / 1e6:7.2f}"
+        per = f"{result.seconds / result.expansions * 1e9:6.1f}"
     print(
         f"{n:>6} {result.planner:<42} {result.model:<13} {result.cost:12.3f} "
-        f"{result.seconds:8.3f} {rate} {result.peak_mb:8.1f} {ratio:>9}  {result.extra}"
+        f"{result.seconds:8.3f} {rate} {per} {result.peak_mb:8.1f} {ratio:>9}  {result.extra}"
     )
 
 
@@ -326,8 +354,12 @@ def main() -> int:
     args = parser.parse_args()
 
     print(
+        f"memory latency (dependent loads at random over 256 MB): {memory_latency_ns():.0f} ns; "
+        "compare ns/exp, the time per node expanded"
+    )
+    print(
         f"{'map':>6} {'planner':<42} {'model':<13} {'cost':>12} {'time s':>8} "
-        f"{'Mexp/s':>7} {'peak MB':>8} {'peer/ours':>9}  note"
+        f"{'Mexp/s':>7} {'ns/exp':>6} {'peak MB':>8} {'peer/ours':>9}  note"
     )
     for n in args.sizes:
         entered = ("entered_cell", True, args.repeat)
