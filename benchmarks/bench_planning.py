@@ -1,4 +1,4 @@
-"""Grid planning benchmark: ilrs_auto's A* against the planners people use today.
+"""Grid planning benchmark: our A* and bidirectional search against the planners in use today.
 
     pip install '.[bench]'
     python benchmarks/bench_planning.py                 # 512, 2048 and 4096 cells square
