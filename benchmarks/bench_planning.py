@@ -123,7 +123,7 @@ def run_ours(
         plan = planner.plan(request)
         best = min(best, time.perf_counter() - t0)
     assert plan is not None
-    how = {"a_star": "A*", "bidirectional": "bidir."}.get(search, "A*")
+    how = {"a_star": "A*", "bidirectional": "bidir.", "auto": "auto"}[search]
     if threads == 2:
         how += " 2 thr"
     name = f"ilrs {how} ({model}{', corners' if corners else ''})"

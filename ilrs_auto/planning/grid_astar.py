@@ -42,6 +42,14 @@ class GridAStar(GridMoveRules):
             raise ValueError(f"search must be 'auto', 'a_star' or 'bidirectional', got {search!r}")
         if threads not in (1, 2) or isinstance(threads, bool):
             raise ValueError(f"threads must be 1 or 2, got {threads!r}")
+        bidirectional = search == "bidirectional" or (
+            search == "auto" and self.cost_model == "entered_cell"
+        )
+        if threads == 2 and not bidirectional:
+            raise ValueError(
+                f"threads=2 needs the bidirectional search; search={search!r} runs A* for "
+                f"cost_model={self.cost_model!r}, on one thread"
+            )
         self.search: GridSearch = search
         self.threads = threads
 

@@ -18,7 +18,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ilrs_auto import _core
 from ilrs_auto.geometry import Cell
 from ilrs_auto.planning import (
     CancelToken,
@@ -42,7 +41,8 @@ SQRT2 = math.sqrt(2.0)
 # GridAStar's default search is bidirectional for the entered-cell model and A* otherwise;
 # the variants run each search under every model, the bidirectional one on one thread and on
 # two.
-PLANNERS: dict[str, Callable[..., GridAStar | DStarLite]] = {
+MakePlanner = Callable[..., GridAStar | DStarLite]
+PLANNERS: dict[str, MakePlanner] = {
     "grid_astar": GridAStar,
     "grid_astar-a_star": partial(GridAStar, search="a_star"),
     "grid_astar-bidirectional": partial(GridAStar, search="bidirectional"),
@@ -123,7 +123,7 @@ def random_maps(draw: st.DrawFn) -> tuple[np.ndarray, Cell, Cell]:
     st.sampled_from(list(PLANNERS.values())),
 )
 def test_cost_is_the_exact_optimum(
-    case: tuple[np.ndarray, Cell, Cell], model: str, corner_cutting: bool, make: type
+    case: tuple[np.ndarray, Cell, Cell], model: str, corner_cutting: bool, make: MakePlanner
 ) -> None:
     costmap, start, goal = case
     expected = dijkstra(costmap, start, goal, model, corner_cutting)
@@ -147,7 +147,7 @@ def test_cost_is_the_exact_optimum(
 
 
 @planners
-def test_unknown_cells_cost_what_the_planner_is_told(make: type) -> None:
+def test_unknown_cells_cost_what_the_planner_is_told(make: MakePlanner) -> None:
     costmap = np.ones((3, 5), np.float32)
     costmap[:, 2] = np.nan
     with pytest.raises(NoPathFound):
@@ -167,7 +167,7 @@ FAILURES = [
 @planners
 @pytest.mark.parametrize(("start", "goal", "error", "cell"), FAILURES)
 def test_each_failure_has_its_type_and_cell(
-    make: type, start: Cell, goal: Cell, error: type[Exception], cell: tuple[int, int]
+    make: MakePlanner, start: Cell, goal: Cell, error: type[Exception], cell: tuple[int, int]
 ) -> None:
     costmap = np.ones((5, 5), np.float32)
     costmap[2, 2] = np.inf
@@ -179,7 +179,7 @@ def test_each_failure_has_its_type_and_cell(
 
 
 @planners
-def test_no_path_names_start_and_goal(make: type) -> None:
+def test_no_path_names_start_and_goal(make: MakePlanner) -> None:
     costmap = np.ones((5, 5), np.float32)
     costmap[2, :] = np.inf
     with pytest.raises(NoPathFound, match=r"no path from \(row 0, col 0\) to \(row 4, col 4\)"):
@@ -187,7 +187,7 @@ def test_no_path_names_start_and_goal(make: type) -> None:
 
 
 @planners
-def test_cancel_and_deadline_stop_the_search(make: type) -> None:
+def test_cancel_and_deadline_stop_the_search(make: MakePlanner) -> None:
     costmap = np.ones((400, 400), np.float32)
     token = CancelToken()
     token.cancel()
@@ -257,7 +257,7 @@ def test_the_gil_is_released_while_planning() -> None:
 
 
 @planners
-def test_rejects_bad_costmaps(make: type) -> None:
+def test_rejects_bad_costmaps(make: MakePlanner) -> None:
     with pytest.raises(ValueError, match="below the smallest cell cost"):
         make().plan(PlanRequest(np.zeros((3, 3), np.float32), Cell(0, 0), Cell(2, 2)))
     with pytest.raises(ValueError, match="float32"):
@@ -274,10 +274,9 @@ def test_grid_search_options_are_checked() -> None:
     for threads in (0, 3, True):
         with pytest.raises(ValueError, match="threads must be 1 or 2"):
             GridAStar(threads=threads)
-    with pytest.raises(ValueError, match="search must be"):
-        _core.plan_grid_astar(np.ones((2, 2), np.float32), (0, 0), (1, 1), search="dfs")
-    with pytest.raises(ValueError, match="threads must be 1 or 2"):
-        _core.plan_grid_astar(np.ones((2, 2), np.float32), (0, 0), (1, 1), threads=4)
+    for search, model in (("a_star", "entered_cell"), ("auto", "geometric")):
+        with pytest.raises(ValueError, match="threads=2 needs the bidirectional search"):
+            GridAStar(model, search=search, threads=2)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("model", ["geometric", "entered_cell", "midpoint"])

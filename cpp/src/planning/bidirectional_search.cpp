@@ -27,17 +27,20 @@
 // Each side is a Dijkstra search on a Dial bucket queue (dial_queue.h) whose buckets are
 // narrower than the cheapest move: the cells of a bucket reach only later buckets, so a
 // cell's label is final once its bucket is drained, and the first non-empty bucket's start,
-// the side's front, bounds every label still to come.
+// the side's front, bounds every label still to come. (Where costs span too wide a range
+// for that, buckets are wider, a cell whose label drops within the bucket being drained is
+// queued and scanned again, and the same holds once the bucket is empty.) Each label
+// remembers the move that set it, and the path is walked back along those moves.
 //
 // Stopping: the sides stop when front(forward) + front(backward) >= mu, the best meeting
 // seen (in label units). Suppose an optimal path P = s = p0, ..., pk = t were cheaper. For
 // each move p(i) -> p(i+1) on it, forward(p(i)) + backward(p(i+1)) is P's cost in label
 // units less that move's, below both fronts' sum, so p(i) was scanned forwards or p(i+1)
-// backwards. Take the first p(j) not scanned forwards. If there is none, t was labelled
-// forwards, and it is labelled backwards from the outset: a meeting as cheap as P. If j = 0,
-// p1 was scanned backwards, labelling s, which is labelled forwards from the outset.
-// Otherwise p(j-1) was scanned forwards and p(j+1) backwards, so p(j) carries both exact
-// labels. Every cell labelled from both ends is offered as a meeting when its second label
+// backwards. Take the first p(j) not scanned forwards. If there is none, or it is t, t was
+// labelled forwards (by p(k-1)), and it is labelled backwards from the outset: a meeting as
+// cheap as P. If j = 0, p1 was scanned backwards, labelling s, which is labelled forwards
+// from the outset. Otherwise p(j-1) was scanned forwards and p(j+1) backwards, so p(j)
+// carries both exact labels. Every cell labelled from both ends is offered as a meeting when its second label
 // arrives (or drops), so in each case mu would be P's cost: a contradiction.
 //
 // With two threads each side writes only its own labels and reads the other's; a cell both
@@ -52,13 +55,13 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr double kUnlabelled = 0.0;  // every label is at least the map's smallest cost, > 0
 constexpr double kNever = std::numeric_limits<double>::infinity();
 constexpr double kSqrt2 = 1.4142135623730951;
-constexpr int kPollEvery = 4096;  // cells taken between deadline/cancel checks, about
+constexpr int kNoMove = -1;
+constexpr int kPollEvery = 4096;  // cells taken between deadline/cancel checks (at least)
 static_assert(std::atomic<double>::is_always_lock_free);
 
 // The cost of the move between a scanned cell and its neighbour k (straight for k < 4,
 // diagonal after), given both cells' costs: forwards the move is into the neighbour,
-// backwards it is from the neighbour into the scanned cell. The path walk repeats exactly
-// these expressions, so it finds each label's source again bit for bit.
+// backwards it is from the neighbour into the scanned cell.
 template <MoveCostModel kModel, bool kForward>
 struct Step {
   static double Cost(float scanned, float neighbour, int k) {
@@ -216,14 +219,17 @@ class Meeting {
 template <typename MoveStep>
 class Side {
  public:
-  using Step = MoveStep;
 
   // A move costs between min_step and max_step.
   Side(const BorderedMap& map, std::int32_t origin, double origin_label, double min_step,
        double max_step, bool keep_log)
-      : map_(map), labels_(map.size()), labelled_((map.size() + 63) / 64), keep_log_(keep_log) {
+      : map_(map),
+        labels_(map.size()),
+        moves_(map.size()),
+        labelled_((map.size() + 63) / 64),
+        keep_log_(keep_log) {
     queue_.Reset(origin_label, min_step, max_step);
-    Label(origin, kUnlabelled, origin_label);
+    Label(origin, kUnlabelled, origin_label, kNoMove);
   }
 
   double label(std::int32_t i) const {
@@ -235,7 +241,11 @@ class Side {
     const auto word = static_cast<std::size_t>(i) >> 6;
     return (labelled_[word].load(std::memory_order_relaxed) >> (i & 63) & 1u) != 0;
   }
-  std::int64_t scans() const { return scans_; }
+  // The cells scanned so far (read by the other thread for its messages).
+  std::int64_t scans() const { return scans_.load(std::memory_order_relaxed); }
+  // The move (index into BorderedMap's moves) by which the cell's label was last set, from
+  // the cell scanned; kNoMove for the origin and unlabelled cells.
+  int move(std::int32_t i) const { return moves_[static_cast<std::size_t>(i)] - 1; }
   const std::vector<std::int32_t>& log() const { return log_; }
 
   // A lower bound on the labels still to scan, or false when nothing is left.
@@ -267,7 +277,7 @@ class Side {
     const std::int32_t here = queue_.Pop();
     const double g = label(here);
     if (!queue_.Live(g)) return;
-    ++scans_;
+    scans_.store(scans_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     // Which legal moves improve on their cell's label, found without branching on each.
     // (Pointers are taken once: the compiler reloads members after every atomic load.)
     const float* cost = map_.cost_data();
@@ -288,16 +298,17 @@ class Side {
     for (better &= map_.Legal(open); better != 0; better &= better - 1) {
       const int k = __builtin_ctz(better);
       const std::int32_t next = here + offset[k];
-      Label(next, before[k], reached[k]);
+      Label(next, before[k], reached[k], k);
       if (!other.labelled(next)) continue;
       const double theirs = other.label(next);
       if (theirs != kUnlabelled) meeting->Offer(reached[k] + theirs, next);
     }
   }
 
-  void Label(std::int32_t i, double before, double value) {
+  void Label(std::int32_t i, double before, double value, int move) {
     const bool first = before == kUnlabelled;
     labels_[static_cast<std::size_t>(i)].store(value, std::memory_order_relaxed);
+    moves_[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(move + 1);
     if (first || queue_.Moves(before, value)) queue_.Push(value, i);
     if (first) {
       // Only this side writes its bit map, so a plain read-modify-write is enough.
@@ -310,10 +321,11 @@ class Side {
 
   const BorderedMap& map_;
   SearchBuffer<std::atomic<double>> labels_;  // zero-filled: all unlabelled
+  SearchBuffer<std::uint8_t> moves_;            // move + 1; read only after the search
   SearchBuffer<std::atomic<std::uint64_t>> labelled_;
   DialQueue queue_;
   alignas(64) std::atomic<double> published_front_{0.0};
-  alignas(64) std::int64_t scans_ = 0;
+  alignas(64) std::atomic<std::int64_t> scans_{0};
   bool keep_log_;
   std::vector<std::int32_t> log_;
 };
@@ -328,14 +340,14 @@ void SearchOnOneThread(Forward* forward, Backward* backward, Meeting* meeting,
   std::int64_t pops = 0, next_poll = 0;
   while (forward->Front(&f_front) && backward->Front(&b_front) &&
          f_front + b_front < meeting->cost()) {
+    if (pops >= next_poll) {  // before the first bucket, then every kPollEvery pops or more
+      stop.ThrowIfDue(forward->scans() + backward->scans());
+      next_poll = pops + kPollEvery;
+    }
     if (f_front <= b_front) {
       pops += forward->DrainBucket(*backward, meeting);
     } else {
       pops += backward->DrainBucket(*forward, meeting);
-    }
-    if (pops >= next_poll) {  // before the first bucket, then every kPollEvery pops or so
-      stop.ThrowIfDue(forward->scans() + backward->scans());
-      next_poll = pops + kPollEvery;
     }
   }
 }
@@ -356,11 +368,11 @@ void SearchOneSide(Mine* mine, const Theirs& theirs, Meeting* meeting, const Sto
       }
       mine->Publish(front);
       if (front + theirs.published_front() >= meeting->cost()) return;
-      pops += mine->DrainBucket(theirs, meeting);
       if (pops >= next_poll) {
-        stop.ThrowIfDue(mine->scans());
+        stop.ThrowIfDue(mine->scans() + theirs.scans());
         next_poll = pops + kPollEvery;
       }
+      pops += mine->DrainBucket(theirs, meeting);
     }
   } catch (...) {
     *failure = std::current_exception();
@@ -386,34 +398,23 @@ void SearchOnTwoThreads(Forward* forward, Backward* backward, Meeting* meeting,
   }
 }
 
-// The cells of the optimal path through the meeting: back to the start along forward labels,
-// on to the goal along backward labels. A label was set as the label of the cell scanned
-// plus the move's cost, so the same sum finds that cell again, bit for bit.
+// The cells of the optimal path through the meeting: back to the start along the forward
+// side's recorded moves, on to the goal along the backward side's.
 template <typename Forward, typename Backward>
 std::vector<Cell> PathThrough(const BorderedMap& map, const Forward& forward,
-                              const Backward& backward, std::int32_t start, std::int32_t goal,
-                              std::int32_t meeting) {
-  const auto walk = [&](const auto& side, auto step, std::int32_t from, std::int32_t to,
-                        std::vector<Cell>* cells) {
-    for (std::int32_t here = from; here != to;) {
-      std::int32_t source = -1;
-      for (unsigned legal = map.LegalMoves(here); legal != 0 && source < 0;
-           legal &= legal - 1) {
-        const int k = __builtin_ctz(legal);  // from here; the move from there back is as long
-        const std::int32_t there = here + map.offset(k);
-        if (side.label(there) + step(map.cost(there), map.cost(here), k) == side.label(here)) {
-          source = there;
-        }
-      }
-      ILRS_ASSERT(source >= 0);
-      cells->push_back(map.CellAt(source));
-      here = source;
+                              const Backward& backward, std::int32_t meeting) {
+  const auto walk = [&](const auto& side, std::vector<Cell>* cells) {
+    std::int32_t here = meeting;
+    for (int move = side.move(here); move != kNoMove; move = side.move(here)) {
+      here -= map.offset(move);  // back to the cell scanned
+      cells->push_back(map.CellAt(here));
+      ILRS_ASSERT(cells->size() <= map.size());  // a cycle would be a bug
     }
   };
   std::vector<Cell> cells{map.CellAt(meeting)};
-  walk(forward, Forward::Step::Cost, meeting, start, &cells);
+  walk(forward, &cells);
   std::reverse(cells.begin(), cells.end());
-  walk(backward, Backward::Step::Cost, meeting, goal, &cells);
+  walk(backward, &cells);
   return cells;
 }
 
@@ -450,7 +451,8 @@ GridPath Search(const BorderedMap& map, const PlanRequest& request, int threads,
                               CellText(request.goal) + " after " +
                               std::to_string(path.stats.expansions) + " expansions");
   }
-  path.cells = PathThrough(map, forward, backward, start, goal, meeting.cell());
+  path.cells = PathThrough(map, forward, backward, meeting.cell());
+  ILRS_ASSERT(path.cells.front() == request.start && path.cells.back() == request.goal);
   for (std::size_t i = 1; i < path.cells.size(); ++i) {
     const Cell a = path.cells[i - 1], b = path.cells[i];
     const int k = map.MoveIndex(b.row - a.row, b.col - a.col);

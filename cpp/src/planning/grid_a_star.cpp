@@ -163,6 +163,12 @@ class Search {
   internal::BucketQueue open_;
 };
 
+bool Bidirectional(const GridAStarOptions& options) {
+  return options.search == GridSearch::kBidirectional ||
+         (options.search == GridSearch::kAuto &&
+          options.cost_model == MoveCostModel::kEnteredCell);
+}
+
 void ValidateOptions(GridView<const float> costmap, const GridAStarOptions& options) {
   ILRS_THROW_IF_NOT(costmap.rows() > 0 && costmap.cols() > 0, "costmap must not be empty");
   const double padded = static_cast<double>(costmap.rows() + 2) * (costmap.cols() + 2);
@@ -173,6 +179,8 @@ void ValidateOptions(GridView<const float> costmap, const GridAStarOptions& opti
                         std::to_string(options.unknown_cost));
   ILRS_THROW_IF_NOT(options.threads == 1 || options.threads == 2,
                     "threads must be 1 or 2, got " + std::to_string(options.threads));
+  ILRS_THROW_IF_NOT(options.threads == 1 || Bidirectional(options),
+                    "threads=2 needs the bidirectional search (A* runs on one thread)");
 }
 
 }  // namespace
@@ -180,10 +188,7 @@ void ValidateOptions(GridView<const float> costmap, const GridAStarOptions& opti
 GridPath PlanGridAStar(GridView<const float> costmap, const PlanRequest& request,
                        const GridAStarOptions& options) {
   ValidateOptions(costmap, options);
-  const bool bidirectional =
-      options.search == GridSearch::kBidirectional ||
-      (options.search == GridSearch::kAuto && options.cost_model == MoveCostModel::kEnteredCell);
-  if (bidirectional) return internal::PlanBidirectional(costmap, request, options);
+  if (Bidirectional(options)) return internal::PlanBidirectional(costmap, request, options);
   Search search(costmap, options);
   return search.Run(request);
 }

@@ -135,6 +135,52 @@ TEST(BidirectionalSearch, StaysExactWhenCostsSpanMoreThanItsBucketsCan) {
   EXPECT_GT(solved, 120);
 }
 
+TEST(BidirectionalSearch, TwoThreadsOnLargeMapsWithManyTiesMatchDijkstra) {
+  // Maps large enough for the two threads to run side by side for a while, with few distinct
+  // costs so that many paths tie, and the ends anywhere.
+  std::mt19937 rng(4242);
+  std::uniform_int_distribution<int> level(1, 3);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  const int n = 300;
+  for (int trial = 0; trial < 6; ++trial) {
+    std::vector<float> map(n * n);
+    for (float& c : map) c = u(rng) < 0.15f ? kInf : static_cast<float>(level(rng));
+    std::uniform_int_distribution<int> at(0, n - 1);
+    const Cell s{at(rng), at(rng)}, g{at(rng), at(rng)};
+    map[s.row * n + s.col] = map[g.row * n + g.col] = 1.0f;
+    const MoveCostModel model = kModels[trial % 3];
+    const bool corners = trial % 2 == 0;
+    const double expected =
+        testing::ReferenceDijkstraCost(map, n, n, s, g, model, corners);
+    ASSERT_TRUE(std::isfinite(expected));
+    for (int repeat = 0; repeat < 3; ++repeat) {
+      const GridPath path = PlanGridAStar({map.data(), n, n}, {s, g},
+                                          Bidirectional(2, corners, model));
+      EXPECT_NEAR(path.cost, expected, 1e-9 * expected) << "trial " << trial;
+      EXPECT_NEAR(CheckedPathCost(map, n, path, corners, model), path.cost, 1e-9 * expected);
+      EXPECT_GT(path.stats.expansions, 1000);
+    }
+  }
+}
+
+TEST(BidirectionalSearch, FinishesWhenMovesAreTooCheapToChangeALabel) {
+  // Next to costs of 1e12, a move of 1e-6 leaves a label as it was: labels of neighbours can
+  // be equal, and the path must still be walked back by the moves that set them.
+  const int n = 40;
+  std::vector<float> map(n * n, 1e-6f);
+  for (int r = 0; r < n; ++r) map[r * n + n / 2] = 1e12f;  // a dear wall to cross
+  for (int threads : {1, 2}) {
+    for (MoveCostModel model : kModels) {
+      const GridPath path = PlanGridAStar({map.data(), n, n}, {{0, 0}, {n - 1, n - 1}},
+                                          Bidirectional(threads, false, model));
+      const double expected = testing::ReferenceDijkstraCost(map, n, n, {0, 0}, {n - 1, n - 1},
+                                                             model, false);
+      EXPECT_NEAR(path.cost, expected, 1e-9 * expected);
+      EXPECT_NEAR(CheckedPathCost(map, n, path, false, model), path.cost, 1e-9 * expected);
+    }
+  }
+}
+
 TEST(BidirectionalSearch, ScansFewerCellsThanAStarWhenTheHeuristicIsWeak) {
   // Costs 4-6 against a heuristic of 1 per move: A* scans nearly every cell, the two sides of
   // the bidirectional search together well under two thirds of them.
@@ -210,11 +256,18 @@ TEST(BidirectionalSearch, HonoursCancelAndDeadlineOnEitherThread) {
   }
 }
 
-TEST(BidirectionalSearch, RejectsThreadCountsOtherThanOneOrTwoAndCostsBelowTheMinimum) {
+TEST(BidirectionalSearch, RejectsBadThreadCountsAndCostsBelowTheMinimum) {
   std::vector<float> map(4, 1.0f);
   EXPECT_THROW(PlanGridAStar({map.data(), 2, 2}, {{0, 0}, {1, 1}}, Bidirectional(3, false)),
                std::invalid_argument);
   EXPECT_THROW(PlanGridAStar({map.data(), 2, 2}, {{0, 0}, {1, 1}}, Bidirectional(0, false)),
+               std::invalid_argument);
+  GridAStarOptions a_star = Bidirectional(2, false);
+  a_star.search = GridSearch::kAStar;
+  EXPECT_THROW(PlanGridAStar({map.data(), 2, 2}, {{0, 0}, {1, 1}}, a_star), std::invalid_argument);
+  GridAStarOptions automatic = Bidirectional(2, false, MoveCostModel::kGeometric);
+  automatic.search = GridSearch::kAuto;  // A* for the geometric model
+  EXPECT_THROW(PlanGridAStar({map.data(), 2, 2}, {{0, 0}, {1, 1}}, automatic),
                std::invalid_argument);
   map[3] = -1.0f;
   for (MoveCostModel model : kModels) {

@@ -40,8 +40,9 @@ enum class MoveCostModel { kGeometric, kEnteredCell, kMidpoint };
 //                   heuristic is weak (costs well above the map's smallest) it scans nearly
 //                   every cell; the two sides together scan about two thirds, each far faster.
 //                   Where the heuristic is strong (a cheap straight corridor) A* scans less.
-//                   Memory: the bordered map (4 bytes a cell) and a label per cell per side
-//                   (8 bytes), zero-filled by the OS on huge pages where it offers them.
+//                   Memory: the bordered map (4 bytes a cell) and per cell per side a label
+//                   (8 bytes), the move that set it (1 byte) and a bit, zero-filled by the
+//                   OS on huge pages where it offers them.
 //   kAuto:          kBidirectional for the entered-cell model, as grid tools with weighted
 //                   cells use it; kAStar for the geometric and midpoint models of the rover's
 //                   costmaps, where flat ground costs the minimum and the heuristic is strong.
@@ -52,8 +53,10 @@ struct GridAStarOptions {
   float unknown_cost = std::numeric_limits<float>::infinity();
   bool allow_corner_cutting = false;
   GridSearch search = GridSearch::kAuto;
-  // kBidirectional only: 2 runs the two searches on two threads. The cost is the same optimum;
-  // where several paths share it, which one comes back may depend on the threads' timing.
+  // 2 runs the two sides of the bidirectional search (kBidirectional, or kAuto with the
+  // entered-cell model) on two threads; A* runs on one, and asking it for 2 is an error. The
+  // cost is the same optimum; where several paths share it, which one comes back may depend
+  // on the threads' timing.
   int threads = 1;
 };
 
@@ -76,7 +79,8 @@ struct GridPath {
 };
 
 // Throws PlanningFailure for every way planning can fail, std::invalid_argument for a
-// costmap with values below 1e-6, a negative unknown_cost, or threads other than 1 or 2.
+// costmap with values below 1e-6, a negative unknown_cost, threads other than 1 or 2, or
+// 2 threads for A*.
 GridPath PlanGridAStar(GridView<const float> costmap, const PlanRequest& request,
                        const GridAStarOptions& options = {});
 
