@@ -20,10 +20,11 @@ from ilrs_auto.planning.errors import (
     StartOccupied,
     StartOutsideMap,
 )
-from ilrs_auto.planning.grid_astar import GridAStar
+from ilrs_auto.planning.grid_astar import GridAStar, GridBidirectional
 from ilrs_auto.planning.hybrid_astar import HybridAStar
 
 register_planner(GridAStar.name, GridAStar)
+register_planner(GridBidirectional.name, GridBidirectional)
 register_planner(DStarLite.name, DStarLite)
 register_planner(HybridAStar.name, HybridAStar)
 
@@ -33,6 +34,7 @@ __all__ = [
     "GoalOccupied",
     "GoalOutsideMap",
     "GridAStar",
+    "GridBidirectional",
     "HybridAStar",
     "NoPathFound",
     "Plan",

@@ -69,3 +69,19 @@ class GridAStar(GridMoveRules):
             self.threads,
         )
         return Plan(cells, float(cost), int(expansions), float(elapsed_s), self.name)
+
+
+class GridBidirectional(GridAStar):
+    """:class:`GridAStar` with the bidirectional search under every cost model, so that a
+    scenario can choose it by name (``planner: grid_bidirectional``)."""
+
+    name = "grid_bidirectional"
+
+    def __init__(
+        self,
+        cost_model: CostModel = "geometric",
+        unknown_cost: float = float("inf"),
+        allow_corner_cutting: bool = False,
+        threads: int = 1,
+    ) -> None:
+        super().__init__(cost_model, unknown_cost, allow_corner_cutting, "bidirectional", threads)

@@ -25,6 +25,7 @@ from ilrs_auto.planning import (
     GoalOccupied,
     GoalOutsideMap,
     GridAStar,
+    GridBidirectional,
     NoPathFound,
     PlanCancelled,
     PlannerTimedOut,
@@ -41,12 +42,12 @@ SQRT2 = math.sqrt(2.0)
 # GridAStar's default search is bidirectional for the entered-cell model and A* otherwise;
 # the variants run each search under every model, the bidirectional one on one thread and on
 # two.
-MakePlanner = Callable[..., GridAStar | DStarLite]
+MakePlanner = Callable[..., GridAStar | DStarLite]  # GridBidirectional is a GridAStar
 PLANNERS: dict[str, MakePlanner] = {
     "grid_astar": GridAStar,
     "grid_astar-a_star": partial(GridAStar, search="a_star"),
-    "grid_astar-bidirectional": partial(GridAStar, search="bidirectional"),
-    "grid_astar-bidirectional_2_threads": partial(GridAStar, search="bidirectional", threads=2),
+    "grid_bidirectional": GridBidirectional,
+    "grid_bidirectional-2_threads": partial(GridBidirectional, threads=2),
     "d_star_lite": DStarLite,
 }
 planners = pytest.mark.parametrize("make", list(PLANNERS.values()), ids=list(PLANNERS))
@@ -297,8 +298,10 @@ def test_bidirectional_search_scans_fewer_cells_than_a_star_for_the_same_optimum
 
 
 def test_planners_are_chosen_by_name() -> None:
-    assert {"grid_astar", "d_star_lite"} <= set(planner_names())
+    assert {"grid_astar", "grid_bidirectional", "d_star_lite"} <= set(planner_names())
     assert isinstance(make_planner("grid_astar"), GridAStar)
+    chosen = make_planner("grid_bidirectional")
+    assert isinstance(chosen, GridBidirectional) and chosen.search == "bidirectional"
     assert isinstance(make_planner("d_star_lite"), DStarLite)
     with pytest.raises(ValueError, match="unknown planner 'rrt'"):
         make_planner("rrt")

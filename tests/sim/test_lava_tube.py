@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ilrs_auto.perception.voxels import VoxelGrid
@@ -150,6 +150,9 @@ def tubes(draw: st.DrawFn) -> LavaTube:
 def test_the_core_caster_equals_the_numpy_reference(
     tube: LavaTube, along: float, radial: float, angle: float, ray_seed: int, max_range_m: float
 ) -> None:
+    # Not from the wall itself: a ray grazing out of it into the rock is met by the wall at
+    # once or never, as rounding falls (the caster says at the next knot, the reference never).
+    assume(abs(radial - 1.0) > 1e-6)
     x = float(tube.knots_x_m[0]) + along * tube.length_m
     rho = radial * float(tube.radius_at(x))
     origin = np.array([x, tube.axis_y_m + rho * np.cos(angle), tube.axis_z_m + rho * np.sin(angle)])

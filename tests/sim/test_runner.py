@@ -42,6 +42,15 @@ def test_the_same_seed_replays_exactly() -> None:
     assert other["timeline"] != first["timeline"] or other["distance_m"] != first["distance_m"]
 
 
+@pytest.mark.parametrize("planner", ["grid_astar", "grid_bidirectional", "d_star_lite"])
+def test_every_grid_planner_drives_the_rocky_mission_home(planner: str) -> None:
+    scenario = short() + f"  planner: {planner}\n"
+    record = run_mission(parse_scenario(scenario, "short.yaml"))
+    assert record.final_state == "arrived"
+    assert record.replan_causes  # it met rocks and planned around them
+    assert record.entered_lethal == []
+
+
 def test_running_out_of_time_ends_in_safe_mode() -> None:
     record = run_mission(parse_scenario(short(limit=60), "short.yaml"))
     assert record.final_state == "safe"
