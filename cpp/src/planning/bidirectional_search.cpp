@@ -219,7 +219,6 @@ class Meeting {
 template <typename MoveStep>
 class Side {
  public:
-
   // A move costs between min_step and max_step.
   Side(const BorderedMap& map, std::int32_t origin, double origin_label, double min_step,
        double max_step, bool keep_log)
