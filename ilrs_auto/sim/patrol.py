@@ -12,23 +12,22 @@ same mission times.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from ilrs_auto.geometry import Cell, GridGeometry
 from ilrs_auto.mission.clock import SimClock
 from ilrs_auto.mission.jobs import PlanJobRunner
 from ilrs_auto.mission.recorder import McapRecorder
-from ilrs_auto.mission.replay import RecordedDrive
+from ilrs_auto.mission.replay import FlatCostmap, RecordedDrive
 from ilrs_auto.mission.rover_traverse import RoverTraverse, TraverseGoal
 from ilrs_auto.mission.safe_mode import SafeMode
 from ilrs_auto.mission.supervisor import Supervisor
 from ilrs_auto.planning import make_planner
-from ilrs_auto.sim.rover import RoverState, SimRover
+from ilrs_auto.sim.rover import RoverState, SimRover, SimRoverDrive
 
 GEOMETRY = GridGeometry(rows=40, cols=40, resolution_m=1.0)
 
@@ -48,35 +47,6 @@ class PatrolConfig:
     time_limit_s: float = 1000.0
 
 
-@dataclass
-class _RoverDrive:
-    rover: SimRover
-
-    def position_xy(self) -> tuple[float, float]:
-        return (self.rover.state.x_m, self.rover.state.y_m)
-
-    def follow(self, path_xy_m: npt.NDArray[np.float64]) -> None:
-        self.rover.follow(path_xy_m)
-
-    def stop(self) -> None:
-        self.rover.stop()
-
-    @property
-    def moving(self) -> bool:
-        return self.rover.moving
-
-    @property
-    def odometer_m(self) -> float:
-        return self.rover.state.odometer_m
-
-
-@dataclass
-class _Costmap:
-    cost: npt.NDArray[np.float32] = field(
-        default_factory=lambda: np.ones(GEOMETRY.shape, np.float32)
-    )
-
-
 class Patrol:
     """The patrol mission; :meth:`step` flies one tick, :meth:`run` flies to the end."""
 
@@ -90,12 +60,12 @@ class Patrol:
         self.clock = SimClock()
         recorder = McapRecorder(log_path) if log_path is not None else None
         self.supervisor = Supervisor(self.clock, recorder, checkpoint_path)
-        self.costmap = _Costmap()
+        self.costmap = FlatCostmap(GEOMETRY)
         self.costmap.cost[20, 0:30] = np.inf  # a wall the legs drive around
         self.revealed: list[int] = []
         sx, sy = config.start_xy_m
         self.rover = SimRover(RoverState(sx, sy, 0.0), config.speed_mps, config.yaw_rate_dps)
-        self.drive = RecordedDrive(_RoverDrive(self.rover), self.supervisor, "rover/drive")
+        self.drive = RecordedDrive(SimRoverDrive(self.rover), self.supervisor, "rover/drive")
         self.jobs = PlanJobRunner(
             make_planner("grid_astar"), config.planning_latency_s, deterministic=True
         )

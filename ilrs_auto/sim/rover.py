@@ -79,3 +79,28 @@ class SimRover:
 
 def _wrap(angle_rad: float) -> float:
     return (angle_rad + math.pi) % (2 * math.pi) - math.pi
+
+
+class SimRoverDrive:
+    """A SimRover seen through the traverse behaviour's Drive interface (position, follow,
+    stop, moving, odometer)."""
+
+    def __init__(self, rover: SimRover) -> None:
+        self.rover = rover
+
+    def position_xy(self) -> tuple[float, float]:
+        return (self.rover.state.x_m, self.rover.state.y_m)
+
+    def follow(self, path_xy_m: PathXY) -> None:
+        self.rover.follow(path_xy_m)
+
+    def stop(self) -> None:
+        self.rover.stop()
+
+    @property
+    def moving(self) -> bool:
+        return self.rover.moving
+
+    @property
+    def odometer_m(self) -> float:
+        return self.rover.state.odometer_m

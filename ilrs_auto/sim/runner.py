@@ -51,7 +51,7 @@ from ilrs_auto.planning.base import Planner, PlanRequest
 from ilrs_auto.planning.smoothing import Smoothed
 from ilrs_auto.sim.depth_camera import DepthCamera
 from ilrs_auto.sim.power import Activity, PowerSystem, SunAtRover, SunSample
-from ilrs_auto.sim.rover import RoverState, SimRover
+from ilrs_auto.sim.rover import RoverState, SimRover, SimRoverDrive
 from ilrs_auto.sim.scenario import Scenario
 from ilrs_auto.sim.sensors import (
     Imu,
@@ -160,27 +160,18 @@ class MissionRecord:
         return self.final_state == "arrived"
 
 
-class _SimDrive:
-    """The simulated rover seen through the behaviour's Drive interface."""
+class _SimDrive(SimRoverDrive):
+    """The simulated rover's drive, with a microcontroller that can be rebooting and an
+    odometer that reads the (slipping) wheel odometry."""
 
     def __init__(self, rover: SimRover) -> None:
-        self.rover = rover
+        super().__init__(rover)
         self.ready = True  # False while the drive's microcontroller reboots
         self.wheel_m = 0.0  # the wheel odometry's total, set by the runner each tick
 
-    def position_xy(self) -> tuple[float, float]:
-        return (self.rover.state.x_m, self.rover.state.y_m)
-
     def follow(self, path_xy_m: npt.NDArray[np.float64]) -> None:
         if self.ready:  # a rebooting microcontroller takes no commands
-            self.rover.follow(path_xy_m)
-
-    def stop(self) -> None:
-        self.rover.stop()
-
-    @property
-    def moving(self) -> bool:
-        return self.rover.moving
+            super().follow(path_xy_m)
 
     @property
     def odometer_m(self) -> float:

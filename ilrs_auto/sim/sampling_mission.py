@@ -58,7 +58,7 @@ from ilrs_auto.sim.instruments import (
     SimTool,
     default_tool_config,
 )
-from ilrs_auto.sim.rover import RoverState, SimRover
+from ilrs_auto.sim.rover import RoverState, SimRover, SimRoverDrive
 from ilrs_auto.sim.runner import MissionRecord, run_mission
 from ilrs_auto.sim.scenario import Scenario, build_section, parse_scenario, spec
 from ilrs_auto.sim.world import World, build_world, hazard_config
@@ -372,28 +372,6 @@ class SamplingRecord:
         return rows
 
 
-class _Drive:
-    def __init__(self, rover: SimRover) -> None:
-        self.rover = rover
-
-    def position_xy(self) -> tuple[float, float]:
-        return (self.rover.state.x_m, self.rover.state.y_m)
-
-    def follow(self, path_xy_m: npt.NDArray[np.float64]) -> None:
-        self.rover.follow(path_xy_m)
-
-    def stop(self) -> None:
-        self.rover.stop()
-
-    @property
-    def moving(self) -> bool:
-        return self.rover.moving
-
-    @property
-    def odometer_m(self) -> float:
-        return self.rover.state.odometer_m
-
-
 @dataclass
 class SampleLeg:
     """What one sampling leg leaves behind."""
@@ -441,7 +419,7 @@ def run_sample_leg(
     rover = SimRover(
         RoverState(x, y, heading), traverse.rover.speed_mps, traverse.rover.yaw_rate_dps
     )
-    drive = _Drive(rover)
+    drive = SimRoverDrive(rover)
     clock = SimClock(start_s)
     if store_tool is None:
         regolith = config.regolith

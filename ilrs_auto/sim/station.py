@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from firmware_bridge.dictionary import default_dictionary
 from ilrs_auto.geometry import GridGeometry
@@ -46,7 +45,7 @@ from ilrs_auto.mission.lander import (
     TelemetryStore,
 )
 from ilrs_auto.mission.recorder import McapRecorder
-from ilrs_auto.mission.replay import RecordedDrive
+from ilrs_auto.mission.replay import FlatCostmap, RecordedDrive
 from ilrs_auto.mission.rover_traverse import RoverTraverse, TraverseGoal
 from ilrs_auto.mission.safe_mode import SafeMode
 from ilrs_auto.mission.sample_collection import SampleCollection, SamplingTask
@@ -57,7 +56,7 @@ from ilrs_auto.planning import make_planner
 from ilrs_auto.planning.tube import TubePlanner
 from ilrs_auto.sim.instruments import RegolithProfile, SimSampleCache, SimTool, default_tool_config
 from ilrs_auto.sim.lander_sim import SimEarth, SimRobot, sim_keys
-from ilrs_auto.sim.rover import RoverState, SimRover
+from ilrs_auto.sim.rover import RoverState, SimRover, SimRoverDrive
 from ilrs_auto.sim.tube_mission import (
     SimTubeRobot,
     TubeScenario,
@@ -78,33 +77,6 @@ class StationConfig:
     overload_s: tuple[float, float] = (5.0, 12.0)  # an instrument asks more than the bus has
     night_s: tuple[float, float] = (420.0, 480.0)
     time_limit_s: float = 2000.0
-
-
-@dataclass
-class _RoverDrive:
-    rover: SimRover
-
-    def position_xy(self) -> tuple[float, float]:
-        return (self.rover.state.x_m, self.rover.state.y_m)
-
-    def follow(self, path_xy_m: npt.NDArray[np.float64]) -> None:
-        self.rover.follow(path_xy_m)
-
-    def stop(self) -> None:
-        self.rover.stop()
-
-    @property
-    def moving(self) -> bool:
-        return self.rover.moving
-
-    @property
-    def odometer_m(self) -> float:
-        return self.rover.state.odometer_m
-
-
-@dataclass
-class _Costmap:
-    cost: npt.NDArray[np.float32]
 
 
 class Station:
@@ -148,11 +120,10 @@ class Station:
         sup.add(self.lander)
 
         # The rover: a traverse leg, then a drill core beside its goal.
-        cost = np.ones(GEOMETRY.shape, np.float32)
-        self.costmap = _Costmap(cost)
+        self.costmap = FlatCostmap(GEOMETRY)
         sx, sy = config.start_xy_m
         self.rover = SimRover(RoverState(sx, sy, 0.0), 1.0, 90.0)
-        self.drive = RecordedDrive(_RoverDrive(self.rover), sup, "rover/drive")
+        self.drive = RecordedDrive(SimRoverDrive(self.rover), sup, "rover/drive")
         self.jobs = PlanJobRunner(make_planner("grid_astar"), 1.0, deterministic=True)
         self.traverse = RoverTraverse(
             TraverseGoal(config.goal_xy_m, tolerance_m=0.5, time_limit_s=600.0),
