@@ -375,6 +375,11 @@ class SequenceExecutor:
         result = self.robot.drive_to(goal, command.speed_mps, command.tolerance_m, timeout)
         self._pass_time(result.duration_s)
         self.energy_wh += self.power.drive_w_per_mps * result.distance_m / 3600.0
+        return self._leg_outcome(start, result, record)
+
+    def _leg_outcome(self, start: float, result: DriveResult, record: StepRecord) -> str | None:
+        """Logs a robot leg's transitions in mission time and ends its step: None if it
+        arrived, else the event that ended it."""
         self.traverse_state = result.final_state
         for time_s, event, source, dest in result.transitions:
             self.log.transitions.append(
@@ -396,22 +401,7 @@ class SequenceExecutor:
         start = self.clock.now_s
         result = self.robot.explore_tube(command.time_limit_s, command.link_gap_limit_s)
         self._pass_time(result.duration_s)  # the robot's own energy is in its result's detail
-        self.traverse_state = result.final_state
-        for time_s, event, source, dest in result.transitions:
-            self.log.transitions.append(
-                {
-                    "time_s": start + time_s,
-                    "step": record.path,
-                    "event": event,
-                    "source": source,
-                    "dest": dest,
-                }
-            )
-        record.detail += result.detail
-        if result.arrived:
-            return None
-        record.outcome = Outcome.FAILED
-        return result.event or "mission_timeout"
+        return self._leg_outcome(start, result, record)
 
     def _sample(self, robot: SamplingRobot, command: Sample, record: StepRecord) -> str | None:
         start = self.clock.now_s
