@@ -37,12 +37,16 @@ from ilrs_auto import _core
 from ilrs_auto.perception.elevation import CameraPose, PinholeCamera
 from ilrs_auto.perception.stereo import RectifiedStereoCamera
 from ilrs_auto.sim.lava_tube import LavaTube
-from ilrs_auto.sim.stereo_camera import SceneLight, StereoCameraConfig, StereoSensor
+from ilrs_auto.sim.stereo_camera import (
+    SceneLight,
+    StereoCameraConfig,
+    StereoFrame,
+    StereoSensor,
+)
 
 FloatGrid = npt.NDArray[np.float32]
-U8 = npt.NDArray[np.uint8]
 
-__all__ = ["Skylight", "TubeStereoCamera", "TubeStereoFrame"]
+__all__ = ["Skylight", "TubeStereoCamera"]
 
 
 @dataclass(frozen=True)
@@ -62,29 +66,6 @@ class Skylight:
                 raise ValueError(f"Skylight.{name} must be finite, got {getattr(self, name)}")
         if not (math.isfinite(self.radius_m) and self.radius_m > 0.0):
             raise ValueError(f"Skylight.radius_m must be > 0, got {self.radius_m}")
-
-
-@dataclass(frozen=True, eq=False)
-class TubeStereoFrame:
-    """One rendered pair inside a tube, with the truth behind it.
-
-    Attributes:
-        left, right: uint8 grey images (height, width).
-        depth_m: depth of each left pixel along the optical axis where its wall point is lit
-            (irradiance >= min_irradiance); NaN elsewhere.
-        irradiance: light reaching the wall seen by each left pixel (fraction of full sun; 0
-            where there is no wall within range).
-        left_pose, right_pose: the cameras' poses in the site frame.
-        exposure: the exposure both images were taken with.
-    """
-
-    left: U8
-    right: U8
-    depth_m: FloatGrid
-    irradiance: FloatGrid
-    left_pose: CameraPose
-    right_pose: CameraPose
-    exposure: float
 
 
 class TubeStereoCamera(StereoSensor):
@@ -170,15 +151,17 @@ class TubeStereoCamera(StereoSensor):
         )
         return depth, irradiance, radiance
 
-    def render(self, left_pose: CameraPose, sun: SceneLight | None = None) -> TubeStereoFrame:
+    def render(self, left_pose: CameraPose, sun: SceneLight | None = None) -> StereoFrame:
         """Both images of the pair at ``left_pose``, by the rover's light and ``sun`` (which
-        reaches the wall only through the skylight; None: no Sun)."""
+        reaches the wall only through the skylight; None: no Sun). In the frame, depth is
+        NaN where the wall point is not lit (irradiance below ``min_irradiance``), and
+        irradiance is 0 where no wall lies within range."""
         right_pose = self.right_pose(left_pose)
         lamp_at = 0.5 * (left_pose.position_m + right_pose.position_m)
         depth, irradiance, left_radiance = self._render(left_pose, lamp_at, sun)
         _, _, right_radiance = self._render(right_pose, lamp_at, sun)
         exposure = self._exposure(left_radiance)
-        return TubeStereoFrame(
+        return StereoFrame(
             self._grey(left_radiance, exposure),
             self._grey(right_radiance, exposure),
             depth,
