@@ -38,7 +38,6 @@ import itertools
 import math
 import zlib
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol, TypeAlias
@@ -50,6 +49,7 @@ from transitions import EventData
 from ilrs_auto.mission.behaviour import Behaviour, Priority
 from ilrs_auto.mission.clock import MissionClock
 from ilrs_auto.mission.events import PLANNING_FAILURE_EVENTS, event_for
+from ilrs_auto.mission.jobs import Job, JobWorker
 from ilrs_auto.perception.voxels import VoxelMap, VoxelState
 from ilrs_auto.planning.base import CancelToken
 from ilrs_auto.planning.errors import PlanningError
@@ -270,31 +270,7 @@ class TubePlanner(Protocol):
     ) -> TubePlan: ...
 
 
-class TubePlanJob:
-    def __init__(
-        self, future: Future[TubePlan], token: CancelToken, ready_at_s: float, deterministic: bool
-    ) -> None:
-        self._future = future
-        self._token = token
-        self.ready_at_s = ready_at_s
-        self._deterministic = deterministic
-
-    def poll(self, now_s: float) -> Outcome | None:
-        """The plan or its failure once available at ``now_s`` (deterministic clocks: exactly
-        at ``ready_at_s``, waiting for the worker if need be), else None."""
-        if self._deterministic:
-            if now_s < self.ready_at_s:
-                return None
-        elif not self._future.done():
-            return None
-        try:
-            return self._future.result()
-        except Exception as failure:  # returned to the behaviour, never swallowed
-            return failure
-
-    def cancel(self) -> None:
-        self._token.cancel()
-        self._future.cancel()
+TubePlanJob: TypeAlias = Job[TubePlan]
 
 
 def snapshot(voxel_map: VoxelMap) -> VoxelMap:
@@ -304,26 +280,23 @@ def snapshot(voxel_map: VoxelMap) -> VoxelMap:
     return copy
 
 
-class TubePlanJobRunner:
+class TubePlanJobRunner(JobWorker):
     """3D plans in a worker thread, delivered at ``submitted + latency_s`` of mission time under
     a deterministic clock (as :class:`ilrs_auto.mission.jobs.PlanJobRunner` does in 2D)."""
 
     def __init__(self, planner: TubePlanner, latency_s: float, deterministic: bool) -> None:
+        super().__init__(latency_s, deterministic, "ilrs-tube-plan")
         self.planner = planner
-        self.latency_s = latency_s
-        self.deterministic = deterministic
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ilrs-tube-plan")
 
     def submit(
         self, voxel_map: VoxelMap, start_m: Point, goal_m: Point, timeout_s: float, now_s: float
     ) -> TubePlanJob:
-        token = CancelToken()
-        copy = snapshot(voxel_map)
-        future = self._executor.submit(self.planner.plan, copy, start_m, goal_m, timeout_s, token)
-        return TubePlanJob(future, token, now_s + self.latency_s, self.deterministic)
+        copy = snapshot(voxel_map)  # taken now: the original keeps fusing scans
 
-    def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        def search(token: CancelToken) -> TubePlan:
+            return self.planner.plan(copy, start_m, goal_m, timeout_s, token)
+
+        return self.run(search, now_s)
 
 
 # ---- configuration ----------------------------------------------------------------------------
