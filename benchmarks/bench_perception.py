@@ -43,7 +43,6 @@ import argparse
 import math
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -53,6 +52,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 from scipy import ndimage  # type: ignore[import-untyped]
+from timing import best_of
 
 from ilrs_auto.assets import assets_dir
 from ilrs_auto.geometry import Region
@@ -68,15 +68,6 @@ Layers = dict[str, F64]
 SIZE = 2048
 RESOLUTION_M = 0.5
 MIDDLEBURY = Path(__file__).resolve().parent.parent / "tests" / "data" / "middlebury_cones"
-
-
-def best_of(repeat: int, run: Callable[[], object]) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def memory_bandwidth_bps() -> float:

@@ -32,6 +32,7 @@ import time
 
 import numpy as np
 import numpy.typing as npt
+from timing import best_of
 
 from ilrs_auto import _core
 from ilrs_auto.assets import default_scenario_path
@@ -106,15 +107,6 @@ def numpy_render_depth(
         t_prev[active] = t
     depth: F32 = (hit_t / norm).astype(np.float32).reshape(camera.height_px, camera.width_px)
     return depth
-
-
-def best_of(runs: int, work: object) -> float:
-    best = math.inf
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()  # type: ignore[operator]
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def depth_benchmark(world: World, pose: CameraPose, frames: int, max_range_m: float) -> None:

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from timing import best_of
 
 from ilrs_auto.sim.lava_tube import FloatArray, LavaTube
 from ilrs_auto.sim.tube_mission import build_tube_world, load_tube_scenario
@@ -60,15 +59,6 @@ def numpy_raycast(
             ok = (t > 1e-9) & (disc >= 0.0) & (x >= x_lo) & (x <= x_hi) & (ra + rb * t > 0.0)
             best = np.minimum(best, np.where(ok, t, np.inf).min(axis=1))
     best[best > max_range_m] = np.inf
-    return best
-
-
-def best_of(repeat: int, run: Callable[[], object]) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
     return best
 
 

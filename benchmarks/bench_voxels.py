@@ -23,22 +23,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
-from collections.abc import Callable
 
 import numpy as np
+from timing import best_of
 
 from ilrs_auto.perception import CameraPose, PinholeCamera, VoxelGrid, VoxelMap
 from ilrs_auto.sim.lava_tube import LavaTube
-
-
-def best_of(repeat: int, run: Callable[[], object]) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def lidar_directions() -> np.ndarray:
