@@ -129,9 +129,11 @@ def run_scenario(path: Path, out_dir: Path | None, seed: int | None, console: Co
 
 def summarize(record: Any) -> dict[str, Any]:
     """The JSON summary; the same scenario and seed give the same summary."""
+    from ilrs_auto.mission.sequence_executor import finite_for_json
+
     scenario = record.scenario
     site = record.site
-    summary: dict[str, Any] = _finite(
+    summary: dict[str, Any] = finite_for_json(
         {
             "ilrs_auto_version": __version__,
             "scenario": scenario.name,
@@ -159,16 +161,6 @@ def summarize(record: Any) -> dict[str, Any]:
         }
     )
     return summary
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
 
 
 def draw_sampling(record: Any, path: Path) -> None:

@@ -163,7 +163,7 @@ class RunLog:
         for record in data["steps"]:
             record["outcome"] = record["outcome"].value
             record["iteration"] = list(record["iteration"])
-        finite: dict[str, Any] = _finite(data)
+        finite: dict[str, Any] = finite_for_json(data)
         return finite
 
 
@@ -174,13 +174,15 @@ def write_log(log: RunLog, path: str | Path) -> Path:
     return target
 
 
-def _finite(value: Any) -> Any:
+def finite_for_json(value: Any) -> Any:
+    """``value`` with every non-finite float, however deep in dicts, lists and tuples, as None
+    (JSON has no NaN or infinity)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite_for_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [finite_for_json(v) for v in value]
     return value
 
 
